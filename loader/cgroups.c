@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+
+#include "cgroups.h"
+#include "config.h"
+#include "mptcpify.h"
+#include "util.h"
+
+#define CGROUP2_MAGIC 0x63677270
+#define CGROUP1_MAGIC 0x27e0eb
+
+extern char **environ;
+
+static int cgroup_id_of(const char *path, uint64_t *id)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = { .fh.handle_bytes = sizeof(uint64_t) };
+	int mnt;
+
+	/* For cgroup2 (kernfs) the file handle is the 64-bit cgroup id. */
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, 0) < 0)
+		return -errno;
+	if (h.fh.handle_bytes != sizeof(uint64_t))
+		return -EOPNOTSUPP;
+	memcpy(id, h.fh.f_handle, sizeof(*id));
+	return 0;
+}
+
+static bool has_dotdot(const char *p)
+{
+	for (const char *s = p; (s = strstr(s, "..")); s += 2)
+		if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
+			return true;
+	return false;
+}
+
+int cgroup_resolve(const char *path, uint64_t *id, char *canon, size_t len, int *depth)
+{
+	char abs[PATH_MAX], real[PATH_MAX];
+	struct statfs sfs;
+	struct stat st;
+	int r, d = 0;
+
+	if (!*path)
+		return fail(EXIT_BAD_CGROUP, "empty cgroup path: give a directory under %s",
+			    CGROUP2_ROOT);
+	if (has_dotdot(path))
+		return fail(EXIT_BAD_CGROUP, "cgroup path '%s' contains '..': give the path "
+			    "without it", path);
+	if (path[0] == '/')
+		snprintf(abs, sizeof(abs), "%s", path);
+	else
+		snprintf(abs, sizeof(abs), "%s/%s", CGROUP2_ROOT, path);
+	while (strlen(abs) > 1 && abs[strlen(abs) - 1] == '/')
+		abs[strlen(abs) - 1] = '\0';
+
+	if (lstat(abs, &st) < 0)
+		return fail(EXIT_BAD_CGROUP, "cgroup %s: %s", abs, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return fail(EXIT_BAD_CGROUP, "%s is a symlink: give the cgroup directory itself", abs);
+	if (!S_ISDIR(st.st_mode))
+		return fail(EXIT_BAD_CGROUP, "%s is not a directory: give a cgroup v2 directory "
+			    "under %s", abs, CGROUP2_ROOT);
+	if (statfs(abs, &sfs) < 0)
+		return fail(EXIT_BAD_CGROUP, "cgroup %s: %s", abs, strerror(errno));
+	if ((unsigned long)sfs.f_type == CGROUP1_MAGIC)
+		return fail(EXIT_BAD_CGROUP, "%s is on a cgroup v1 hierarchy: mptcpify needs "
+			    "cgroup v2 (unified hierarchy, under %s)", abs, CGROUP2_ROOT);
+	if ((unsigned long)sfs.f_type != CGROUP2_MAGIC)
+		return fail(EXIT_BAD_CGROUP, "%s is not a cgroup v2 directory: give a directory "
+			    "under %s", abs, CGROUP2_ROOT);
+	if (!realpath(abs, real))
+		return fail(EXIT_BAD_CGROUP, "cgroup %s: %s", abs, strerror(errno));
+	if (strcmp(real, abs) != 0)
+		return fail(EXIT_BAD_CGROUP, "%s goes through a symlink: give the real path %s",
+			    abs, real);
+	if (strncmp(real, CGROUP2_ROOT, strlen(CGROUP2_ROOT)) != 0 ||
+	    (real[strlen(CGROUP2_ROOT)] != '/' && real[strlen(CGROUP2_ROOT)] != '\0'))
+		return fail(EXIT_BAD_CGROUP, "%s is a cgroup2 mount other than %s: give the path "
+			    "under %s", real, CGROUP2_ROOT, CGROUP2_ROOT);
+	for (const char *s = real + strlen(CGROUP2_ROOT); *s; s++)
+		if (*s == '/')
+			d++;
+	if (d > MPTCPIFY_MAX_CGROUP_DEPTH)
+		return fail(EXIT_BAD_CGROUP, "%s is %d levels deep; mptcpify looks at most %d "
+			    "levels below the root: select an ancestor", real, d,
+			    MPTCPIFY_MAX_CGROUP_DEPTH);
+	r = cgroup_id_of(real, id);
+	if (r < 0)
+		return fail(EXIT_BAD_CGROUP, "cannot get the id of cgroup %s: %s", real, strerror(-r));
+	snprintf(canon, len, "%s", real);
+	if (depth)
+		*depth = d;
+	return 0;
+}
+
+static uint64_t walk_target;
+static char *walk_buf;
+static size_t walk_len;
+static bool walk_found;
+
+static int walk_one(const char *p, const struct stat *st, int type, struct FTW *f)
+{
+	uint64_t id;
+
+	if (type != FTW_D)
+		return 0;
+	if (cgroup_id_of(p, &id) == 0 && id == walk_target) {
+		snprintf(walk_buf, walk_len, "%s", p);
+		walk_found = true;
+		return 1;
+	}
+	return 0;
+}
+
+int cgroup_path_of(uint64_t id, char *buf, size_t len)
+{
+	walk_target = id;
+	walk_buf = buf;
+	walk_len = len;
+	walk_found = false;
+	nftw(CGROUP2_ROOT, walk_one, 32, FTW_PHYS | FTW_MOUNT);
+	return walk_found ? 0 : -ENOENT;
+}
+
+int cgroup_of_pid(int pid, char *buf, size_t len)
+{
+	char path[64], content[4096], *p;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/cgroup");
+	if (read_file_str(path, content, sizeof(content)) < 0)
+		return -errno;
+	/* cgroup v2 line: "0::/path" */
+	p = strstr(content, "0::");
+	if (!p)
+		return -EOPNOTSUPP;
+	p += 3;
+	p[strcspn(p, "\n")] = '\0';
+	snprintf(buf, len, "%s%s", CGROUP2_ROOT, strcmp(p, "/") == 0 ? "" : p);
+	return 0;
+}
+
+/* Runs `systemctl show -P ControlGroup UNIT` and reads one line. */
+int unit_cgroup(const char *unit, char *buf, size_t len)
+{
+	const char *why = NULL;
+	char *argv[] = { "systemctl", "show", "-P", "ControlGroup", "--", (char *)unit, NULL };
+	posix_spawn_file_actions_t fa;
+	char out[PATH_MAX] = "";
+	int pipefd[2], status;
+	ssize_t n = 0, r;
+	pid_t pid;
+
+	if (unit_name_check(unit, &why) < 0)
+		return fail(EXIT_BAD_UNIT, "cannot select unit '%s': %s", unit, why);
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return fail(EXIT_INTERNAL, "pipe: %s", strerror(errno));
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	r = posix_spawnp(&pid, "systemctl", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	if (r) {
+		close(pipefd[0]);
+		return fail(EXIT_BAD_UNIT, "cannot run systemctl to find %s's cgroup: %s "
+			    "(is systemd running? use --cgroup PATH instead)", unit, strerror(r));
+	}
+	while (n < (ssize_t)sizeof(out) - 1 && (r = read(pipefd[0], out + n, sizeof(out) - 1 - n)) > 0)
+		n += r;
+	close(pipefd[0]);
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return fail(EXIT_BAD_UNIT, "systemctl could not show unit %s (is systemd running? "
+			    "use --cgroup PATH instead)", unit);
+	if (!out[0])
+		return fail(EXIT_BAD_UNIT, "unit %s has no cgroup (not running, or unknown): start "
+			    "it, or use 'mptcpify enable %s' to select it at every start", unit, unit);
+	snprintf(buf, len, "%s%s", CGROUP2_ROOT, out);
+	return 0;
+}

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* monitor: one line per rewritten socket, as the old SystemTap script
+ * printed "command iperf3 mptcpified". */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/libbpf.h>
+
+#include "commands.h"
+#include "json.h"
+#include "mptcpify.h"
+#include "state.h"
+#include "util.h"
+
+static volatile sig_atomic_t stop;
+static long remaining = -1;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static const char *family_name(unsigned f)
+{
+	return f == 2 ? "AF_INET" : f == 10 ? "AF_INET6" : "?";
+}
+
+static const char *reason_name(unsigned r)
+{
+	return r == MPTCPIFY_REASON_ALL ? "all" : r == MPTCPIFY_REASON_COMM ? "comm" :
+	       r == MPTCPIFY_REASON_CGROUP ? "cgroup" : "?";
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	const struct mptcpify_event *e = data;
+	char comm[MPTCPIFY_COMM_LEN];
+
+	if (size < sizeof(*e))
+		return 0;
+	memcpy(comm, e->comm, sizeof(comm));
+	comm[sizeof(comm) - 1] = '\0';
+	if (arg_json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_open_object(&j, NULL);
+		json_string(&j, "comm", comm);
+		json_u64(&j, "pid", e->tgid);
+		json_u64(&j, "tid", e->pid);
+		json_string(&j, "family", family_name(e->family));
+		json_u64(&j, "type", e->type);
+		json_string(&j, "reason", reason_name(e->reason));
+		json_u64(&j, "cgroup_id", e->cgroup_id);
+		if (e->reason == MPTCPIFY_REASON_CGROUP)
+			json_u64(&j, "rule_cgroup_id", e->rule_cgroup_id);
+		json_close_object(&j);
+		json_end(&j);
+	} else {
+		printf("%s[%u] mptcpified (%s, by %s rule)\n", comm, e->tgid,
+		       family_name(e->family), reason_name(e->reason));
+		fflush(stdout);
+	}
+	if (remaining > 0 && --remaining == 0)
+		stop = 1;
+	return 0;
+}
+
+int do_monitor(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct state s = STATE_INIT;
+	struct ring_buffer *rb;
+	double timeout = -1;
+	struct timespec t0, now;
+	int c, r = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hn:t:", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'n':
+			remaining = strtol(optarg, &end, 10);
+			if (*end || remaining <= 0)
+				return usage_error("monitor", "--count takes a positive number, not '%s'", optarg);
+			break;
+		case 't':
+			timeout = strtod(optarg, &end);
+			if (*end || timeout <= 0)
+				return usage_error("monitor", "--timeout takes seconds > 0, not '%s'", optarg);
+			break;
+		case 'h':
+			help_for("monitor");
+			return EXIT_OK;
+		default:
+			return usage_error("monitor", "see 'mptcpify monitor --help'");
+		}
+	}
+	if (optind < argc)
+		return usage_error("monitor", "unexpected argument '%s'", argv[optind]);
+
+	r = state_open(&s, 0);
+	if (r)
+		return r;
+	rb = ring_buffer__new(s.map_fd[MAP_EVENTS], on_event, NULL, NULL);
+	if (!rb) {
+		r = fail(EXIT_INTERNAL, "cannot read the event ring buffer: %s", strerror(errno));
+		goto out;
+	}
+	/* The lock is for writers; holding it would block attach meanwhile. */
+	closep(&s.dir_fd);
+	s.dir_fd = -1;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!stop) {
+		int n = ring_buffer__poll(rb, 200);
+
+		if (n < 0 && n != -EINTR) {
+			r = fail(EXIT_INTERNAL, "reading events failed: %s", strerror(-n));
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (timeout > 0 && (now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 >= timeout)
+			break;
+	}
+	ring_buffer__free(rb);
+out:
+	state_close(&s);
+	return r;
+}

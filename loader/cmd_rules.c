@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* attach, detach, exclude: validate every argument first, then change the
+ * live maps and (unless --runtime) the configuration file, all or nothing. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cgroups.h"
+#include "commands.h"
+#include "config.h"
+#include "persist.h"
+#include "rules.h"
+#include "state.h"
+#include "util.h"
+
+enum verb { VERB_ATTACH, VERB_DETACH, VERB_EXCLUDE, VERB_UNEXCLUDE };
+
+struct selection {
+	char **comms;  size_t n_comms;
+	char **cgroups; size_t n_cgroups;
+	char **units;  size_t n_units;
+	bool all, all_rules, runtime;
+};
+
+struct target {           /* one resolved cgroup or unit */
+	const char *name;     /* as given */
+	char path[PATH_MAX];  /* canonical cgroup path */
+	uint64_t id;
+	bool is_unit;
+};
+
+static const char *verb_name[] = { "attach", "detach", "exclude", "exclude" };
+
+static void push(char ***v, size_t *n, char *s)
+{
+	*v = realloc(*v, (*n + 1) * sizeof(char *));
+	if (!*v)
+		abort();
+	(*v)[(*n)++] = s;
+}
+
+static int parse(enum verb *verb, int argc, char **argv, struct selection *sel)
+{
+	enum { OPT_COMM = 'c', OPT_CGROUP = 'g', OPT_UNIT = 'u', OPT_ALL = 'a',
+	       OPT_ALL_RULES = 'A', OPT_RUNTIME = 'r', OPT_REMOVE = 'R', OPT_HELP = 'h' };
+	static const struct option opts[] = {
+		{ "comm", required_argument, NULL, OPT_COMM },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "unit", required_argument, NULL, OPT_UNIT },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "all-rules", no_argument, NULL, OPT_ALL_RULES },
+		{ "runtime", no_argument, NULL, OPT_RUNTIME },
+		{ "remove", no_argument, NULL, OPT_REMOVE },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{}
+	};
+	const char *cmd = verb_name[*verb];
+	int last = 0, c;
+
+	optind = 1;
+	/* '-' keeps non-options in order: they add to the last list option,
+	 * so that `--comm a b c` selects three names. */
+	while ((c = getopt_long(argc, argv, "-h", opts, NULL)) != -1) {
+		switch (c) {
+		case 1:
+			if (last == OPT_COMM)
+				push(&sel->comms, &sel->n_comms, optarg);
+			else if (last == OPT_CGROUP)
+				push(&sel->cgroups, &sel->n_cgroups, optarg);
+			else if (last == OPT_UNIT)
+				push(&sel->units, &sel->n_units, optarg);
+			else
+				return usage_error(cmd, "unexpected argument '%s' (did you mean "
+						   "--comm %s?)", optarg, optarg);
+			break;
+		case OPT_COMM: push(&sel->comms, &sel->n_comms, optarg); last = c; break;
+		case OPT_CGROUP: push(&sel->cgroups, &sel->n_cgroups, optarg); last = c; break;
+		case OPT_UNIT: push(&sel->units, &sel->n_units, optarg); last = c; break;
+		case OPT_ALL: sel->all = true; last = 0; break;
+		case OPT_ALL_RULES: sel->all_rules = true; last = 0; break;
+		case OPT_RUNTIME: sel->runtime = true; last = 0; break;
+		case OPT_REMOVE: *verb = VERB_UNEXCLUDE; last = 0; break;
+		case OPT_HELP: help_for(cmd); exit(EXIT_OK);
+		default: return usage_error(cmd, "see 'mptcpify %s --help'", cmd);
+		}
+	}
+	if (*verb == VERB_EXCLUDE || *verb == VERB_UNEXCLUDE) {
+		if (sel->n_cgroups || sel->n_units || sel->all || sel->all_rules)
+			return usage_error(cmd, "exclude takes --comm NAME... only");
+		if (!sel->n_comms)
+			return usage_error(cmd, "give --comm NAME...");
+	} else {
+		if (sel->all_rules && *verb == VERB_ATTACH)
+			return usage_error(cmd, "--all-rules goes with detach");
+		if (!sel->n_comms && !sel->n_cgroups && !sel->n_units && !sel->all && !sel->all_rules)
+			return usage_error(cmd, "give at least one of --comm NAME, --cgroup PATH, "
+					   "--unit UNIT, --all%s", *verb == VERB_DETACH ? ", --all-rules" : "");
+	}
+	return 0;
+}
+
+static int check_comms(struct selection *sel)
+{
+	for (size_t i = 0; i < sel->n_comms; i++) {
+		const char *why = NULL;
+
+		if (comm_name_check(sel->comms[i], &why) < 0) {
+			if (strlen(sel->comms[i]) > 15)
+				return fail(EXIT_BAD_COMM, "invalid comm '%s': %s; the kernel shows it "
+					    "as '%.15s': select that", sel->comms[i], why, sel->comms[i]);
+			return fail(EXIT_BAD_COMM, "invalid comm '%s': %s", sel->comms[i], why);
+		}
+	}
+	return 0;
+}
+
+static int resolve_targets(struct selection *sel, struct target *t, bool must_exist)
+{
+	size_t k = 0;
+	int r;
+
+	for (size_t i = 0; i < sel->n_units; i++, k++) {
+		char cg[PATH_MAX];
+
+		t[k].name = sel->units[i];
+		t[k].is_unit = true;
+		r = unit_cgroup(sel->units[i], cg, sizeof(cg));
+		if (!r)
+			r = cgroup_resolve(cg, &t[k].id, t[k].path, sizeof(t[k].path), NULL);
+		if (r)
+			return r;
+	}
+	for (size_t i = 0; i < sel->n_cgroups; i++, k++) {
+		const char *why = NULL;
+
+		t[k].name = sel->cgroups[i];
+		if (cgroup_path_check(sel->cgroups[i], &why) < 0)
+			return fail(EXIT_BAD_CGROUP, "invalid cgroup path '%s': %s", sel->cgroups[i], why);
+		r = cgroup_resolve(sel->cgroups[i], &t[k].id, t[k].path, sizeof(t[k].path), NULL);
+		if (r && must_exist)
+			return r;
+		if (r)
+			t[k].id = 0;  /* detach of a cgroup that is gone: config only */
+	}
+	return 0;
+}
+
+/* The config change for one rule; -EEXIST/-ENOENT are fine. */
+static int conf_change(struct mptcpify_conf *c, enum verb verb, char kind, const char *v)
+{
+	switch (kind) {
+	case 'c': return verb == VERB_ATTACH ? conf_add_comm(c, v) : conf_remove_comm(c, v);
+	case 'x': return verb == VERB_EXCLUDE ? conf_add_exclude(c, v) : conf_remove_exclude(c, v);
+	case 'g': return verb == VERB_ATTACH ? conf_add_cgroup(c, v) : conf_remove_cgroup(c, v);
+	case 'u': return verb == VERB_ATTACH ? conf_add_unit(c, v) : conf_remove_unit(c, v);
+	}
+	return -EINVAL;
+}
+
+static void say(const char *what, const char *name, int r, enum verb verb)
+{
+	const char *done[] = { "attached", "detached", "excluded", "no longer excluded" };
+	const char *noop[] = { "already attached", "was not attached", "already excluded",
+			       "was not excluded" };
+
+	if (!arg_json)
+		printf("%s %s: %s\n", what, name, r == 0 ? done[verb] : noop[verb]);
+}
+
+static void warn_if_mptcp_off(void)
+{
+	char v[16];
+
+	if (read_file_str("/proc/sys/net/mptcp/enabled", v, sizeof(v)) < 0)
+		warn("this kernel has no MPTCP (/proc/sys/net/mptcp missing): selected programs keep TCP");
+	else if (v[0] == '0')
+		warn("net.mptcp.enabled is 0 in this network namespace: selected programs keep TCP "
+		     "here; enable it with: sysctl -w net.mptcp.enabled=1 (and "
+		     "'net.mptcp.enabled=1' in /etc/sysctl.d/90-enable-MPTCP.conf)");
+}
+
+/* Undo list for the live maps, so that a failure half-way changes nothing. */
+struct undo {
+	enum state_map map;
+	char comm[MPTCPIFY_COMM_LEN];
+	uint64_t id;
+};
+
+static int change_live(struct state *s, enum verb verb, struct selection *sel,
+		       struct target *t, size_t nt, struct undo *u, size_t *nu, int *res)
+{
+	bool add = verb == VERB_ATTACH || verb == VERB_EXCLUDE;
+	enum state_map map = verb >= VERB_EXCLUDE ? MAP_EXCLUDE : MAP_COMM;
+	size_t k = 0;
+	int r;
+
+	for (size_t i = 0; i < sel->n_comms; i++, k++) {
+		r = add ? rule_comm_add(s, map, sel->comms[i]) : rule_comm_del(s, map, sel->comms[i]);
+		res[k] = r;
+		if (r == -E2BIG)
+			return fail(EXIT_FULL, "the %s map is full (%d entries): detach some rules "
+				    "first; nothing was changed", map == MAP_COMM ? "comm rule" : "exclude",
+				    map == MAP_COMM ? MPTCPIFY_MAX_COMM_RULES : MPTCPIFY_MAX_EXCLUDES);
+		if (r < 0 && r != -EEXIST && r != -ENOENT)
+			return fail(EXIT_INTERNAL, "cannot change comm %s: %s", sel->comms[i], strerror(-r));
+		if (r == 0 && add) {
+			u[*nu].map = map;
+			comm_key(sel->comms[i], u[(*nu)++].comm);
+		}
+	}
+	for (size_t i = 0; i < nt; i++, k++) {
+		if (!t[i].id) {
+			res[k] = -ENOENT;
+			continue;
+		}
+		r = add ? rule_cgroup_add(s, t[i].id) : rule_cgroup_del(s, t[i].id);
+		res[k] = r;
+		if (r == -E2BIG)
+			return fail(EXIT_FULL, "the cgroup rule map is full (%d entries): detach some "
+				    "rules first; nothing was changed", MPTCPIFY_MAX_CGROUP_RULES);
+		if (r < 0 && r != -EEXIST && r != -ENOENT)
+			return fail(EXIT_INTERNAL, "cannot change cgroup %s: %s", t[i].path, strerror(-r));
+		if (r == 0 && add) {
+			u[*nu].map = MAP_CGROUP;
+			u[(*nu)++].id = t[i].id;
+		}
+	}
+	return 0;
+}
+
+static void undo_live(struct state *s, struct undo *u, size_t nu)
+{
+	for (size_t i = 0; i < nu; i++) {
+		if (u[i].map == MAP_CGROUP)
+			rule_cgroup_del(s, u[i].id);
+		else
+			rule_comm_del(s, u[i].map, u[i].comm);
+	}
+	rules_recount(s);
+}
+
+static int run_verb(enum verb verb, int argc, char **argv)
+{
+	struct selection sel = {};
+	struct mptcpify_conf conf = {};
+	struct state s = STATE_INIT;
+	_cleanup_free_ struct target *t = NULL;
+	_cleanup_free_ struct undo *u = NULL;
+	_cleanup_free_ int *res = NULL;
+	size_t nt, nu = 0, k = 0;
+	int r;
+
+	r = parse(&verb, argc, argv, &sel);
+	if (r)
+		goto out;
+	r = check_comms(&sel);
+	if (r)
+		goto out;
+	nt = sel.n_units + sel.n_cgroups;
+	t = calloc(nt + 1, sizeof(*t));
+	u = calloc(sel.n_comms + nt + 1, sizeof(*u));
+	res = calloc(sel.n_comms + nt + 1, sizeof(*res));
+	if (!t || !u || !res) {
+		r = fail(EXIT_INTERNAL, "out of memory");
+		goto out;
+	}
+	r = resolve_targets(&sel, t, verb == VERB_ATTACH);
+	if (r)
+		goto out;
+	r = need_bpf_privileges(verb_name[verb]);
+	if (r)
+		goto out;
+	if (!sel.runtime) {
+		r = persist_load_main(&conf);
+		if (r)
+			goto out;
+	}
+
+	/* Detaching needs nothing loaded: then only the file changes. */
+	r = state_open(&s, STATE_WRITE | (verb == VERB_DETACH || verb == VERB_UNEXCLUDE ? 0 : STATE_CREATE));
+	if (r == EXIT_NOT_LOADED && !sel.runtime)
+		r = 0;
+	else if (r)
+		goto out;
+	if (s.link_fd >= 0 && s.created && !sel.runtime) {
+		/* Fresh maps: bring the saved selection back first. */
+		struct mptcpify_conf all = {};
+
+		r = persist_load(&all);
+		if (!r)
+			r = persist_apply(&s, NULL, &all);
+		conf_free(&all);
+		if (r)
+			goto out;
+	}
+
+	if (s.link_fd >= 0) {
+		r = change_live(&s, verb, &sel, t, nt, u, &nu, res);
+		if (!r && sel.all && rule_set_all(&s, verb == VERB_ATTACH) < 0)
+			r = fail(EXIT_INTERNAL, "cannot change system-wide mode: %s", strerror(errno));
+		if (!r && sel.all_rules && rules_clear(&s) < 0)
+			r = fail(EXIT_INTERNAL, "cannot clear the rules: %s", strerror(errno));
+		if (r) {
+			undo_live(&s, u, nu);
+			goto out;
+		}
+		rules_recount(&s);
+	} else {
+		for (size_t i = 0; i < sel.n_comms + nt; i++)
+			res[i] = -ENOENT;
+	}
+
+	if (!sel.runtime) {
+		char kind_c = verb >= VERB_EXCLUDE ? 'x' : 'c';
+
+		for (size_t i = 0; i < sel.n_comms; i++)
+			if (conf_change(&conf, verb, kind_c, sel.comms[i]) == 0)
+				res[i] = 0;
+		for (size_t i = 0; i < nt; i++) {
+			int cr = conf_change(&conf, verb, t[i].is_unit ? 'u' : 'g',
+					     t[i].is_unit ? t[i].name : (t[i].id ? t[i].path : t[i].name));
+			if (cr == 0)
+				res[sel.n_comms + i] = 0;
+			else if (cr == -E2BIG) {
+				r = fail(EXIT_FULL, "the configuration holds as many rules as the maps: "
+					 "detach some first; nothing was changed");
+				if (s.link_fd >= 0)
+					undo_live(&s, u, nu);
+				goto out;
+			}
+		}
+		if (sel.all)
+			conf.all = verb == VERB_ATTACH;
+		if (sel.all_rules) {
+			conf_free(&conf);
+			memset(&conf, 0, sizeof(conf));
+		}
+		r = persist_save(&conf);
+		if (r)
+			goto out;
+	}
+	for (size_t i = 0; i < sel.n_comms; i++, k++)
+		say("comm", sel.comms[i], res[k], verb);
+	for (size_t i = 0; i < nt; i++, k++)
+		say(t[i].is_unit ? "unit" : "cgroup", t[i].is_unit ? t[i].name :
+		    (t[i].id ? t[i].path : t[i].name), res[k], verb);
+	if (sel.all && !arg_json)
+		printf("system-wide mode: %s\n", verb == VERB_ATTACH ? "on" : "off");
+	if (sel.all_rules && !arg_json)
+		printf("all rules removed\n");
+	if (verb == VERB_ATTACH)
+		warn_if_mptcp_off();
+	r = EXIT_OK;
+out:
+	state_close(&s);
+	conf_free(&conf);
+	free(sel.comms);
+	free(sel.cgroups);
+	free(sel.units);
+	return r;
+}
+
+int do_attach(int argc, char **argv) { return run_verb(VERB_ATTACH, argc, argv); }
+int do_detach(int argc, char **argv) { return run_verb(VERB_DETACH, argc, argv); }
+int do_exclude(int argc, char **argv) { return run_verb(VERB_EXCLUDE, argc, argv); }

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* status: can mptcpify work here, is it loaded, what has it done. Each
+ * failed check says how to fix it; the exit status is the first failure's. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "commands.h"
+#include "json.h"
+#include "mptcpify.skel.h"
+#include "rules.h"
+#include "state.h"
+#include "util.h"
+
+enum level { OK, WARN, FAIL };
+
+struct report {
+	struct json j;
+	int status;           /* first failure's exit status */
+};
+
+static void check(struct report *rep, const char *name, enum level lvl, int status,
+		  const char *detail, const char *fix)
+{
+	static const char *const word[] = { "ok", "warn", "FAIL" };
+
+	if (lvl == FAIL && !rep->status)
+		rep->status = status;
+	if (arg_json) {
+		json_open_object(&rep->j, NULL);
+		json_string(&rep->j, "check", name);
+		json_string(&rep->j, "result", lvl == OK ? "ok" : lvl == WARN ? "warn" : "fail");
+		json_string(&rep->j, "detail", detail);
+		if (fix)
+			json_string(&rep->j, "fix", fix);
+		json_close_object(&rep->j);
+		return;
+	}
+	printf("%-5s %-24s %s\n", word[lvl], name, detail);
+	if (fix && lvl != OK)
+		printf("      %-24s fix: %s\n", "", fix);
+}
+
+/* Loads (without attaching) to learn whether tracing programs are allowed. */
+static int probe_tracing(void)
+{
+	struct mptcpify_bpf *skel = mptcpify_bpf__open();
+	int err;
+
+	if (!skel)
+		return -errno;
+	err = mptcpify_bpf__load(skel);
+	mptcpify_bpf__destroy(skel);
+	return err;
+}
+
+/* Tracing links whose program is ours: more than one means a leak. */
+static int count_our_links(void)
+{
+	__u32 id = 0;
+	int n = 0;
+
+	while (bpf_link_get_next_id(id, &id) == 0) {
+		struct bpf_link_info li = {};
+		struct bpf_prog_info pi = {};
+		__u32 len = sizeof(li);
+		int fd = bpf_link_get_fd_by_id(id), pfd;
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &li, &len) == 0 && li.type == BPF_LINK_TYPE_TRACING) {
+			pfd = bpf_prog_get_fd_by_id(li.prog_id);
+			len = sizeof(pi);
+			if (pfd >= 0 && bpf_obj_get_info_by_fd(pfd, &pi, &len) == 0 &&
+			    strcmp(pi.name, "mptcpify_socket") == 0)
+				n++;
+			if (pfd >= 0)
+				close(pfd);
+		}
+		close(fd);
+	}
+	return n;
+}
+
+static void check_all(struct report *rep, bool *loaded)
+{
+	char why[256], buf[512], v[16];
+	bool root = have_cap(21) || (have_cap(38) && have_cap(39));
+	struct statfs sfs;
+	struct utsname u;
+	int hook;
+
+	uname(&u);
+	check(rep, "privileges", root ? OK : WARN, EXIT_NOPERM,
+	      root ? "can load BPF programs" : "not root: the checks below are partial",
+	      "run as root (sudo mptcpify status)");
+
+	hook = probe_btf_and_hook(why, sizeof(why));
+	if (hook == EXIT_NOBTF) {
+		check(rep, "kernel BTF", FAIL, EXIT_NOBTF, why, "use a kernel with CONFIG_DEBUG_INFO_BTF=y");
+	} else {
+		check(rep, "kernel BTF", OK, 0, "/sys/kernel/btf/vmlinux", NULL);
+		snprintf(buf, sizeof(buf), "present in %s", u.release);
+		check(rep, "update_socket_protocol", hook ? FAIL : OK, EXIT_NOHOOK,
+		      hook ? why : buf, "boot Linux >= 6.6 (Debian 12: linux-image-cloud-amd64 from "
+		      "bookworm-backports)");
+	}
+
+	*loaded = state_is_pinned();
+	if (*loaded) {
+		check(rep, "tracing programs", OK, 0, "allowed (mptcpify is attached)", NULL);
+	} else if (!hook && root) {
+		int err = probe_tracing();
+
+		check(rep, "tracing programs", err ? FAIL : OK, EXIT_TRACING_DENIED,
+		      err == -EPERM ? "refused by the kernel (EPERM): lockdown, an LSM or a sandbox"
+		      : err ? "the test load failed (run with --verbose for libbpf's log)"
+		      : "allowed (test load succeeded)",
+		      "boot without kernel lockdown; check the LSM policy (SELinux/AppArmor/BPF LSM)");
+	}
+
+	if (statfs("/sys/fs/bpf", &sfs) == 0 && (unsigned long)sfs.f_type == 0xcafe4a11)
+		check(rep, "bpffs", OK, 0, "mounted on /sys/fs/bpf", NULL);
+	else
+		check(rep, "bpffs", WARN, 0, "not mounted on /sys/fs/bpf (attach will mount it)",
+		      "mount -t bpf bpf /sys/fs/bpf");
+
+	if (read_file_str("/proc/sys/net/mptcp/enabled", v, sizeof(v)) < 0)
+		check(rep, "net.mptcp.enabled", FAIL, EXIT_NOHOOK, "no MPTCP in this kernel",
+		      "use a kernel with CONFIG_MPTCP=y");
+	else
+		check(rep, "net.mptcp.enabled", v[0] == '1' ? OK : WARN, 0,
+		      v[0] == '1' ? "1 in this network namespace" :
+		      "0 in this network namespace: selected programs keep TCP here",
+		      "sysctl -w net.mptcp.enabled=1; persist it in /etc/sysctl.d/90-enable-MPTCP.conf");
+
+	snprintf(buf, sizeof(buf), "%s %s", *loaded ? "pinned under" : "nothing pinned under",
+		 pin_root());
+	check(rep, "program", *loaded ? OK : WARN, 0, buf,
+	      "mptcpify attach --comm NAME, or systemctl enable --now mptcpify-bpf");
+	if (*loaded && root) {
+		int n = count_our_links();
+
+		snprintf(buf, sizeof(buf), "%d tracing link%s of mptcpify attached", n, n == 1 ? "" : "s");
+		check(rep, "attachments", n == 1 ? OK : WARN, 0, buf,
+		      n == 0 ? "mptcpify unload, then attach again" :
+		      "a stale loader holds a second link: stop it (bpftool link list)");
+	}
+}
+
+static void print_counters(struct report *rep)
+{
+	static const char *const names[MPTCPIFY_STAT_MAX] = {
+		[MPTCPIFY_STAT_SEEN] = "tcp_sockets_seen",
+		[MPTCPIFY_STAT_REWRITTEN] = "rewritten_to_mptcp",
+		[MPTCPIFY_STAT_NETNS_OFF] = "kept_tcp_mptcp_disabled",
+		[MPTCPIFY_STAT_EXCLUDED] = "kept_tcp_excluded",
+		[MPTCPIFY_STAT_ALL_HITS] = "system_wide_hits",
+		[MPTCPIFY_STAT_EVENTS_LOST] = "events_lost",
+	};
+	struct state s = STATE_INIT;
+	uint64_t st[MPTCPIFY_STAT_MAX];
+	int r = state_open(&s, 0);
+
+	if (!r)
+		r = stats_read(&s, st);
+	state_close(&s);
+	if (r)
+		return;
+	if (arg_json) {
+		json_open_object(&rep->j, "counters");
+		for (int i = 0; i < MPTCPIFY_STAT_MAX; i++)
+			json_u64(&rep->j, names[i], st[i]);
+		json_close_object(&rep->j);
+		return;
+	}
+	printf("counters:\n");
+	for (int i = 0; i < MPTCPIFY_STAT_MAX; i++)
+		printf("      %-24s %" PRIu64 "\n", names[i], st[i]);
+}
+
+int do_status(int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, {} };
+	struct report rep = {};
+	bool loaded = false;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			help_for("status");
+			return EXIT_OK;
+		}
+		return usage_error("status", "see 'mptcpify status --help'");
+	}
+	if (optind < argc)
+		return usage_error("status", "unexpected argument '%s'", argv[optind]);
+
+	json_init(&rep.j, stdout);
+	if (arg_json) {
+		json_open_object(&rep.j, NULL);
+		json_open_array(&rep.j, "checks");
+	}
+	check_all(&rep, &loaded);
+	if (arg_json) {
+		json_close_array(&rep.j);
+		json_bool(&rep.j, "loaded", loaded);
+	}
+	if (loaded && (have_cap(21) || (have_cap(38) && have_cap(39))))
+		print_counters(&rep);
+	if (arg_json) {
+		json_i64(&rep.j, "exit_status", rep.status);
+		json_close_object(&rep.j);
+		json_end(&rep.j);
+	}
+	return rep.status;
+}

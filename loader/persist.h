@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The persistent selection (/etc/mptcpify) and how it is applied to the
+ * live maps, by the CLI when it loads the program and by the daemon. */
+#ifndef MPTCPIFY_PERSIST_H
+#define MPTCPIFY_PERSIST_H
+
+#include "config.h"
+#include "state.h"
+
+#define DEFAULT_CONFIG_DIR MPTCPIFY_SYSCONFDIR "/mptcpify"
+
+/* --config-dir, else $MPTCPIFY_CONFIG_DIR, else DEFAULT_CONFIG_DIR. */
+const char *config_dir(void);
+void set_config_dir(const char *dir);
+
+/* Reads the main file and conf.d; a missing directory is an empty
+ * configuration. 0 or EXIT_BAD_CONFIG with "file:line: message" printed. */
+int persist_load(struct mptcpify_conf *c);
+/* Reads the main file only (the one the CLI rewrites). */
+int persist_load_main(struct mptcpify_conf *c);
+/* Writes the main file atomically, creating the directory. */
+int persist_save(const struct mptcpify_conf *c);
+
+/* Makes the live maps follow the change from `old` to `new`: rules only in
+ * old are removed, rules only in new are added; rules neither mentions
+ * (runtime ones) are left alone. Unresolvable cgroups and units are warned
+ * about and skipped. 0 or an exit status, printed. */
+int persist_apply(struct state *s, const struct mptcpify_conf *old,
+		  const struct mptcpify_conf *new);
+
+#endif

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "rules.h"
+#include "util.h"
+
+void comm_key(const char *comm, char key[MPTCPIFY_COMM_LEN])
+{
+	memset(key, 0, MPTCPIFY_COMM_LEN);
+	strncpy(key, comm, MPTCPIFY_COMM_LEN - 1);
+}
+
+static int ncpus(void)
+{
+	static int n;
+
+	if (!n) {
+		n = libbpf_num_possible_cpus();
+		if (n <= 0)
+			n = 1;
+	}
+	return n;
+}
+
+/* Per-CPU value buffer, zeroed: new rules start with no hits. */
+static struct mptcpify_hits *percpu_zero(void)
+{
+	return calloc(ncpus(), sizeof(struct mptcpify_hits));
+}
+
+static int add_key(int fd, const void *key)
+{
+	_cleanup_free_ struct mptcpify_hits *v = percpu_zero();
+
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_update_elem(fd, key, v, BPF_NOEXIST) < 0)
+		return -errno;
+	return 0;
+}
+
+static int del_key(int fd, const void *key)
+{
+	return bpf_map_delete_elem(fd, key) < 0 ? -errno : 0;
+}
+
+int rule_comm_add(struct state *s, enum state_map map, const char *comm)
+{
+	char key[MPTCPIFY_COMM_LEN];
+
+	comm_key(comm, key);
+	return add_key(s->map_fd[map], key);
+}
+
+int rule_comm_del(struct state *s, enum state_map map, const char *comm)
+{
+	char key[MPTCPIFY_COMM_LEN];
+
+	comm_key(comm, key);
+	return del_key(s->map_fd[map], key);
+}
+
+int rule_cgroup_add(struct state *s, uint64_t id)
+{
+	return add_key(s->map_fd[MAP_CGROUP], &id);
+}
+
+int rule_cgroup_del(struct state *s, uint64_t id)
+{
+	return del_key(s->map_fd[MAP_CGROUP], &id);
+}
+
+int config_read(struct state *s, struct mptcpify_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(s->map_fd[MAP_CONFIG], &zero, cfg) < 0 ? -errno : 0;
+}
+
+static int config_write(struct state *s, const struct mptcpify_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(s->map_fd[MAP_CONFIG], &zero, cfg, BPF_ANY) < 0 ? -errno : 0;
+}
+
+int rule_set_all(struct state *s, bool on)
+{
+	struct mptcpify_config cfg;
+	int r = config_read(s, &cfg);
+
+	if (r)
+		return r;
+	cfg.all = on;
+	return config_write(s, &cfg);
+}
+
+static int count_keys(int fd, size_t key_size, __u32 *n)
+{
+	char key[64], next[64];
+	void *prev = NULL;
+
+	*n = 0;
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		(*n)++;
+		memcpy(key, next, key_size);
+		prev = key;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int rules_recount(struct state *s)
+{
+	struct mptcpify_config cfg;
+	int r = config_read(s, &cfg);
+
+	if (!r)
+		r = count_keys(s->map_fd[MAP_COMM], MPTCPIFY_COMM_LEN, &cfg.n_comm);
+	if (!r)
+		r = count_keys(s->map_fd[MAP_CGROUP], sizeof(__u64), &cfg.n_cgroup);
+	if (!r)
+		r = count_keys(s->map_fd[MAP_EXCLUDE], MPTCPIFY_COMM_LEN, &cfg.n_exclude);
+	if (!r)
+		r = config_write(s, &cfg);
+	return r;
+}
+
+static int clear_map(int fd, size_t key_size)
+{
+	char key[64];
+
+	/* Deleting while iterating restarts from the first key each time. */
+	while (bpf_map_get_next_key(fd, NULL, key) == 0)
+		if (bpf_map_delete_elem(fd, key) < 0 && errno != ENOENT)
+			return -errno;
+	(void)key_size;
+	return 0;
+}
+
+int rules_clear(struct state *s)
+{
+	int r;
+
+	r = rule_set_all(s, false);
+	if (!r)
+		r = clear_map(s->map_fd[MAP_COMM], MPTCPIFY_COMM_LEN);
+	if (!r)
+		r = clear_map(s->map_fd[MAP_CGROUP], sizeof(__u64));
+	if (!r)
+		r = clear_map(s->map_fd[MAP_EXCLUDE], MPTCPIFY_COMM_LEN);
+	if (!r)
+		r = rules_recount(s);
+	return r;
+}
+
+int stats_read(struct state *s, uint64_t out[MPTCPIFY_STAT_MAX])
+{
+	_cleanup_free_ __u64 *v = calloc(ncpus(), sizeof(__u64));
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 i = 0; i < MPTCPIFY_STAT_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(s->map_fd[MAP_STATS], &i, v) < 0)
+			return -errno;
+		for (int c = 0; c < ncpus(); c++)
+			out[i] += v[c];
+	}
+	return 0;
+}
+
+int rules_foreach(struct state *s, enum state_map map, rule_visit_fn fn, void *userdata)
+{
+	size_t key_size = map == MAP_CGROUP ? sizeof(__u64) : MPTCPIFY_COMM_LEN;
+	_cleanup_free_ struct mptcpify_hits *v = percpu_zero();
+	int fd = s->map_fd[map];
+	char key[64], next[64];
+	void *prev = NULL;
+
+	if (!v)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		uint64_t hits = 0;
+		int r;
+
+		memcpy(key, next, key_size);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, v) < 0) {
+			if (errno == ENOENT)  /* removed meanwhile */
+				continue;
+			return -errno;
+		}
+		for (int c = 0; c < ncpus(); c++)
+			hits += v[c].hits;
+		r = fn(key, hits, userdata);
+		if (r)
+			return r;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}

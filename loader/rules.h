@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Rule maps: add, remove, enumerate; the counts the hook uses to skip empty
+ * maps are recomputed from the maps after every change. */
+#ifndef MPTCPIFY_RULES_H
+#define MPTCPIFY_RULES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mptcpify.h"
+#include "state.h"
+
+/* 0, -EEXIST when already there (not an error for callers), -E2BIG when the
+ * map is full, other -errno. */
+int rule_comm_add(struct state *s, enum state_map map, const char *comm);
+/* 0, -ENOENT when absent. */
+int rule_comm_del(struct state *s, enum state_map map, const char *comm);
+int rule_cgroup_add(struct state *s, uint64_t id);
+int rule_cgroup_del(struct state *s, uint64_t id);
+int rule_set_all(struct state *s, bool on);
+/* Empties the rule maps and system-wide mode; keeps counters. */
+int rules_clear(struct state *s);
+/* Recomputes n_comm / n_cgroup / n_exclude in the config map. */
+int rules_recount(struct state *s);
+
+int config_read(struct state *s, struct mptcpify_config *cfg);
+
+/* Per-CPU sums. */
+int stats_read(struct state *s, uint64_t out[MPTCPIFY_STAT_MAX]);
+
+typedef int (*rule_visit_fn)(const void *key, uint64_t hits, void *userdata);
+/* Visits every entry of a rule map with its summed hit count. */
+int rules_foreach(struct state *s, enum state_map map, rule_visit_fn fn, void *userdata);
+
+/* The kernel key for a comm: NUL padded to MPTCPIFY_COMM_LEN. */
+void comm_key(const char *comm, char key[MPTCPIFY_COMM_LEN]);
+
+#endif

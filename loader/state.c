@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "mptcpify.h"
+#include "mptcpify.skel.h"
+#include "state.h"
+#include "util.h"
+
+#define BPF_FS_MAGIC_NR 0xcafe4a11
+#define SYSFS_MAGIC_NR 0x62656572
+#define LINK_PIN "link"
+
+const char *const state_map_names[MAP__COUNT] = {
+	[MAP_CONFIG] = "config",
+	[MAP_COMM] = "comm_rules",
+	[MAP_EXCLUDE] = "comm_exclude",
+	[MAP_CGROUP] = "cgroup_rules",
+	[MAP_STATS] = "stats",
+	[MAP_EVENTS] = "events",
+};
+
+static const char *pin_root_override;
+
+void set_pin_root(const char *path)
+{
+	pin_root_override = path;
+}
+
+const char *pin_root(void)
+{
+	const char *e;
+
+	if (pin_root_override)
+		return pin_root_override;
+	e = getenv("MPTCPIFY_PIN_ROOT");
+	return e && *e ? e : DEFAULT_PIN_ROOT;
+}
+
+static void pin_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", pin_root(), name);
+}
+
+bool state_is_pinned(void)
+{
+	char p[PATH_MAX];
+
+	pin_path(p, sizeof(p), LINK_PIN);
+	return access(p, F_OK) == 0;
+}
+
+static void parent_dir(const char *path, char *buf, size_t len)
+{
+	char *slash;
+
+	snprintf(buf, len, "%s", path);
+	slash = strrchr(buf, '/');
+	if (slash == buf)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(buf, len, ".");
+}
+
+/* The pin root must sit on bpffs. /sys/fs/bpf is mounted by systemd; on a
+ * bare system (an initramfs, a container) we mount it like systemd would. */
+static int ensure_bpffs(void)
+{
+	char parent[PATH_MAX];
+	struct statfs sfs;
+
+	parent_dir(pin_root(), parent, sizeof(parent));
+	if (statfs(parent, &sfs) < 0)
+		return fail(EXIT_INTERNAL, "cannot use %s: %s: mount a BPF filesystem there "
+			    "(mount -t bpf bpf %s)", parent, strerror(errno), parent);
+	if ((unsigned long)sfs.f_type == BPF_FS_MAGIC_NR)
+		return 0;
+	if ((unsigned long)sfs.f_type == SYSFS_MAGIC_NR && strcmp(parent, "/sys/fs/bpf") == 0) {
+		if (mount("bpf", parent, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") == 0) {
+			debug("mounted bpffs on %s", parent);
+			return 0;
+		}
+		return fail(EXIT_NOPERM, "no BPF filesystem on %s and mounting one failed: %s: "
+			    "mount it (mount -t bpf bpf %s)", parent, strerror(errno), parent);
+	}
+	return fail(EXIT_INTERNAL, "%s is not a BPF filesystem (filesystem magic 0x%lx): "
+		    "unmount what is there, or mount bpffs (mount -t bpf bpf %s)",
+		    parent, (unsigned long)sfs.f_type, parent);
+}
+
+/* The pin directory decides which programs use MPTCP: trust it only if root
+ * owns it and nobody else may write or even look into it. */
+static int check_pin_dir(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return fail(EXIT_INTERNAL, "cannot stat %s: %s", pin_root(), strerror(errno));
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return fail(EXIT_NOPERM, "%s is owned by uid %u, not root: refusing to trust it; "
+			    "remove it (rm -r %s)", pin_root(), st.st_uid, pin_root());
+	if (st.st_mode & 077)
+		return fail(EXIT_NOPERM, "%s has mode %04o, open to other users: refusing to trust it; "
+			    "remove it (rm -r %s)", pin_root(), st.st_mode & 07777, pin_root());
+	return 0;
+}
+
+static int open_pin_dir(bool create, int *ret_fd)
+{
+	int fd;
+
+	if (create) {
+		int r = ensure_bpffs();
+
+		if (r)
+			return r;
+		if (mkdir(pin_root(), 0700) < 0 && errno != EEXIST) {
+			if (errno == EACCES || errno == EPERM)
+				return fail(EXIT_NOPERM, "cannot create %s: %s: run as root",
+					    pin_root(), strerror(errno));
+			return fail(EXIT_INTERNAL, "cannot create %s: %s", pin_root(), strerror(errno));
+		}
+	}
+	fd = open(pin_root(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return fail(EXIT_NOT_LOADED, "mptcpify is not loaded (nothing pinned under %s): "
+				    "run 'mptcpify attach ...' or start mptcpify-bpf.service", pin_root());
+		if (errno == EACCES || errno == EPERM)
+			return fail(EXIT_NOPERM, "cannot open %s: %s: run as root", pin_root(),
+				    strerror(errno));
+		if (errno == ELOOP || errno == ENOTDIR)
+			return fail(EXIT_NOPERM, "%s is not a directory (a symlink?): refusing to "
+				    "trust it; remove it", pin_root());
+		return fail(EXIT_INTERNAL, "cannot open %s: %s", pin_root(), strerror(errno));
+	}
+	*ret_fd = fd;
+	return check_pin_dir(fd);
+}
+
+int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!arg_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int probe_btf_and_hook(char *why, size_t len)
+{
+	struct btf *btf;
+	struct utsname u;
+	int id;
+
+	uname(&u);
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		snprintf(why, len, "kernel %s has no BTF (/sys/kernel/btf/vmlinux): mptcpify needs "
+			 "a kernel built with CONFIG_DEBUG_INFO_BTF=y", u.release);
+		return EXIT_NOBTF;
+	}
+	id = btf__find_by_name_kind(btf, "update_socket_protocol", BTF_KIND_FUNC);
+	btf__free(btf);
+	if (id < 0) {
+		snprintf(why, len, "kernel %s lacks update_socket_protocol: mptcpify needs "
+			 "Linux >= 6.6", u.release);
+		return EXIT_NOHOOK;
+	}
+	return 0;
+}
+
+static int explain_load_error(int err)
+{
+	char lockdown[128] = "";
+
+	if (err == -EPERM || err == -EACCES) {
+		if (!have_cap(21) && !(have_cap(38) && have_cap(39)))
+			return need_bpf_privileges("loading the BPF program");
+		if (read_file_str("/sys/kernel/security/lockdown", lockdown, sizeof(lockdown)) > 0 &&
+		    !strstr(lockdown, "[none]"))
+			return fail(EXIT_TRACING_DENIED, "the kernel refused the BPF tracing program "
+				    "(EPERM; kernel lockdown is on: %.*s): boot with lockdown=none or "
+				    "without Secure Boot lockdown", (int)strcspn(lockdown, "\n"), lockdown);
+		return fail(EXIT_TRACING_DENIED, "the kernel refused the BPF tracing program (EPERM): "
+			    "tracing programs are disabled here (lockdown, an LSM or a sandbox); "
+			    "mptcpify cannot work on this kernel");
+	}
+	if (err == -ESRCH || err == -ENOENT)
+		return fail(EXIT_NOHOOK, "the kernel has no update_socket_protocol to attach to: "
+			    "mptcpify needs Linux >= 6.6");
+	return fail(EXIT_INTERNAL, "failed to load the BPF program: %s (run with --verbose for "
+		    "libbpf's log)", strerror(-err));
+}
+
+static int config_init(int fd)
+{
+	struct mptcpify_config cfg = {};
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &cfg) < 0)
+		return -errno;
+	if (cfg.abi == MPTCPIFY_ABI)
+		return 0;
+	cfg.abi = MPTCPIFY_ABI;
+	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) < 0 ? -errno : 0;
+}
+
+/* Loads the program, reusing maps already pinned (their rules survive) and
+ * pinning new ones, attaches it and pins the link last: a crash before that
+ * leaves maps only, which the next call adopts. */
+static int load_and_pin(struct state *s)
+{
+	struct mptcpify_bpf *skel = NULL;
+	struct bpf_link *link = NULL;
+	char why[256], p[PATH_MAX];
+	bool existed[MAP__COUNT];
+	int r, err;
+
+	r = probe_btf_and_hook(why, sizeof(why));
+	if (r)
+		return fail(r, "%s", why);
+
+	skel = mptcpify_bpf__open();
+	if (!skel)
+		return fail(EXIT_INTERNAL, "failed to open the BPF object: %s", strerror(errno));
+	for (int i = 0; i < MAP__COUNT; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, state_map_names[i]);
+
+		pin_path(p, sizeof(p), state_map_names[i]);
+		existed[i] = access(p, F_OK) == 0;
+		if (!m || bpf_map__set_pin_path(m, p) < 0) {
+			r = fail(EXIT_INTERNAL, "failed to set the pin path of map %s", state_map_names[i]);
+			goto out;
+		}
+	}
+	err = mptcpify_bpf__load(skel);
+	if (err) {
+		r = explain_load_error(err);
+		goto out;
+	}
+	link = bpf_program__attach(skel->progs.mptcpify_socket);
+	if (!link) {
+		r = explain_load_error(-errno);
+		goto out;
+	}
+	if (config_init(bpf_map__fd(skel->maps.config)) < 0) {
+		r = fail(EXIT_INTERNAL, "failed to initialise the config map: %s", strerror(errno));
+		goto out;
+	}
+	pin_path(p, sizeof(p), LINK_PIN);
+	err = bpf_link__pin(link, p);
+	if (err) {
+		r = fail(EXIT_INTERNAL, "failed to pin %s: %s", p, strerror(-err));
+		goto out;
+	}
+	debug("loaded and pinned under %s", pin_root());
+	s->created = true;
+	r = 0;
+out:
+	if (r && skel)  /* nothing half-made stays behind: only maps pinned before */
+		for (int i = 0; i < MAP__COUNT; i++)
+			if (!existed[i]) {
+				pin_path(p, sizeof(p), state_map_names[i]);
+				unlink(p);
+			}
+	bpf_link__destroy(link);  /* the pin keeps it attached */
+	mptcpify_bpf__destroy(skel);
+	return r;
+}
+
+/* A map pin lost while the link survived (someone removed it by hand): find
+ * the map through the attached program and pin it again, so that the CLI
+ * never edits a map the running program does not use. */
+static int repin_map_from_link(int link_fd, const char *name, const char *path)
+{
+	struct bpf_link_info li = {};
+	struct bpf_prog_info pi = {};
+	__u32 len = sizeof(li), ids[16], n;
+	_cleanup_close_ int prog_fd = -1;
+
+	if (bpf_obj_get_info_by_fd(link_fd, &li, &len) < 0)
+		return -errno;
+	prog_fd = bpf_prog_get_fd_by_id(li.prog_id);
+	if (prog_fd < 0)
+		return -errno;
+	len = sizeof(pi);
+	pi.nr_map_ids = ELEMENTSOF(ids);
+	pi.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &pi, &len) < 0)
+		return -errno;
+	n = pi.nr_map_ids < ELEMENTSOF(ids) ? pi.nr_map_ids : ELEMENTSOF(ids);
+	for (__u32 i = 0; i < n; i++) {
+		struct bpf_map_info mi = {};
+		_cleanup_close_ int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		len = sizeof(mi);
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &mi, &len) < 0)
+			continue;
+		if (strcmp(mi.name, name) == 0)
+			return bpf_obj_pin(fd, path) < 0 ? -errno : 0;
+	}
+	return -ENOENT;
+}
+
+static int open_pins(struct state *s, bool write)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, ro, .file_flags = BPF_F_RDONLY);
+	char p[PATH_MAX];
+
+	pin_path(p, sizeof(p), LINK_PIN);
+	s->link_fd = bpf_obj_get(p);
+	if (s->link_fd < 0) {
+		if (errno == EACCES || errno == EPERM)
+			return need_bpf_privileges("reading mptcpify's pinned state") ?:
+				fail(EXIT_NOPERM, "cannot open %s: %s", p, strerror(errno));
+		return -ENOENT;
+	}
+	for (int i = 0; i < MAP__COUNT; i++) {
+		pin_path(p, sizeof(p), state_map_names[i]);
+		s->map_fd[i] = write ? bpf_obj_get(p) : bpf_obj_get_opts(p, &ro);
+		if (s->map_fd[i] < 0 && errno == ENOENT && write &&
+		    repin_map_from_link(s->link_fd, state_map_names[i], p) == 0) {
+			warn("map pin %s was missing; pinned it again from the attached program", p);
+			s->map_fd[i] = bpf_obj_get(p);
+		}
+		if (s->map_fd[i] < 0)
+			return fail(errno == EACCES || errno == EPERM ? EXIT_NOPERM : EXIT_INTERNAL,
+				    "cannot open pinned map %s: %s%s", p, strerror(errno),
+				    errno == ENOENT ? ": run 'mptcpify unload', then attach again" : "");
+	}
+	return 0;
+}
+
+static int check_abi(struct state *s)
+{
+	struct mptcpify_config cfg = {};
+	struct bpf_map_info mi = {};
+	__u32 zero = 0, len = sizeof(mi);
+
+	if (bpf_obj_get_info_by_fd(s->map_fd[MAP_CONFIG], &mi, &len) < 0 ||
+	    mi.value_size != sizeof(cfg) ||
+	    bpf_map_lookup_elem(s->map_fd[MAP_CONFIG], &zero, &cfg) < 0 || cfg.abi != MPTCPIFY_ABI)
+		return fail(EXIT_INTERNAL, "the state pinned under %s was made by an incompatible "
+			    "mptcpify: run 'mptcpify unload' (or remove %s), then attach again",
+			    pin_root(), pin_root());
+	return 0;
+}
+
+int state_open(struct state *s, int flags)
+{
+	bool write = flags & STATE_WRITE;
+	int r;
+
+	if (write) {
+		r = need_bpf_privileges("changing mptcpify's state");
+		if (r)
+			return r;
+	}
+	r = open_pin_dir(flags & STATE_CREATE, &s->dir_fd);
+	if (r)
+		return r;
+	if (flock(s->dir_fd, write ? LOCK_EX : LOCK_SH) < 0)
+		return fail(EXIT_INTERNAL, "cannot lock %s: %s", pin_root(), strerror(errno));
+
+	r = open_pins(s, write);
+	if (r == -ENOENT) {
+		if (!(flags & STATE_CREATE))
+			return fail(EXIT_NOT_LOADED, "mptcpify is not loaded (no link pinned under %s): "
+				    "run 'mptcpify attach ...' or start mptcpify-bpf.service", pin_root());
+		r = load_and_pin(s);
+		if (r) {
+			rmdir(pin_root());  /* only succeeds when empty: ours, unused */
+			return r;
+		}
+		r = open_pins(s, write);
+		if (r == -ENOENT)
+			return fail(EXIT_INTERNAL, "the pins under %s vanished while loading", pin_root());
+	}
+	if (r)
+		return r;
+	return check_abi(s);
+}
+
+void state_close(struct state *s)
+{
+	for (int i = 0; i < MAP__COUNT; i++)
+		closep(&s->map_fd[i]);
+	closep(&s->link_fd);
+	closep(&s->dir_fd);  /* drops the flock */
+	s->link_fd = s->dir_fd = -1;
+	for (int i = 0; i < MAP__COUNT; i++)
+		s->map_fd[i] = -1;
+}
+
+int state_unload(void)
+{
+	_cleanup_close_ int dfd = -1;
+	int r;
+
+	r = need_bpf_privileges("unloading mptcpify");
+	if (r)
+		return r;
+	dfd = open(pin_root(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return fail(EXIT_INTERNAL, "cannot open %s: %s", pin_root(), strerror(errno));
+	}
+	if (flock(dfd, LOCK_EX) < 0)
+		return fail(EXIT_INTERNAL, "cannot lock %s: %s", pin_root(), strerror(errno));
+	/* The link first: once it is gone no socket is rewritten any more. */
+	if (unlinkat(dfd, LINK_PIN, 0) < 0 && errno != ENOENT)
+		return fail(EXIT_INTERNAL, "cannot remove %s/%s: %s", pin_root(), LINK_PIN,
+			    strerror(errno));
+	for (int i = 0; i < MAP__COUNT; i++)
+		if (unlinkat(dfd, state_map_names[i], 0) < 0 && errno != ENOENT)
+			return fail(EXIT_INTERNAL, "cannot remove %s/%s: %s", pin_root(),
+				    state_map_names[i], strerror(errno));
+	if (rmdir(pin_root()) < 0 && errno != ENOENT)
+		return fail(EXIT_INTERNAL, "removed the pins but not %s: %s (something else is "
+			    "inside)", pin_root(), strerror(errno));
+	return 0;
+}
