@@ -69,7 +69,7 @@ int do_list(int argc, char **argv)
 	struct list_ctx ctx = {};
 	int c, r;
 
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
 			help_for("list");

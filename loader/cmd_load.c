@@ -13,7 +13,7 @@ static int no_args(const char *cmd, int argc, char **argv)
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, {} };
 	int c;
 
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
 			help_for(cmd);

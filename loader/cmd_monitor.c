@@ -85,7 +85,7 @@ int do_monitor(int argc, char **argv)
 	struct timespec t0, now;
 	int c, r = 0;
 
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "hn:t:", opts, NULL)) != -1) {
 		char *end;
 
@@ -110,7 +110,8 @@ int do_monitor(int argc, char **argv)
 	if (optind < argc)
 		return usage_error("monitor", "unexpected argument '%s'", argv[optind]);
 
-	r = state_open(&s, 0);
+	/* Write access: the ring buffer's consumer position is ours to move. */
+	r = state_open(&s, STATE_WRITE);
 	if (r)
 		return r;
 	rb = ring_buffer__new(s.map_fd[MAP_EVENTS], on_event, NULL, NULL);

@@ -43,7 +43,8 @@ static void push(char ***v, size_t *n, char *s)
 static int parse(enum verb *verb, int argc, char **argv, struct selection *sel)
 {
 	enum { OPT_COMM = 'c', OPT_CGROUP = 'g', OPT_UNIT = 'u', OPT_ALL = 'a',
-	       OPT_ALL_RULES = 'A', OPT_RUNTIME = 'r', OPT_REMOVE = 'R', OPT_HELP = 'h' };
+	       OPT_ALL_RULES = 'A', OPT_RUNTIME = 'r', OPT_REMOVE = 'R', OPT_HELP = 'h',
+	       OPT_OWN_CGROUP = 'O' };
 	static const struct option opts[] = {
 		{ "comm", required_argument, NULL, OPT_COMM },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
@@ -52,13 +53,14 @@ static int parse(enum verb *verb, int argc, char **argv, struct selection *sel)
 		{ "all-rules", no_argument, NULL, OPT_ALL_RULES },
 		{ "runtime", no_argument, NULL, OPT_RUNTIME },
 		{ "remove", no_argument, NULL, OPT_REMOVE },
+		{ "own-cgroup", no_argument, NULL, OPT_OWN_CGROUP },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{}
 	};
 	const char *cmd = verb_name[*verb];
 	int last = 0, c;
 
-	optind = 1;
+	optind = 0;
 	/* '-' keeps non-options in order: they add to the last list option,
 	 * so that `--comm a b c` selects three names. */
 	while ((c = getopt_long(argc, argv, "-h", opts, NULL)) != -1) {
@@ -77,6 +79,21 @@ static int parse(enum verb *verb, int argc, char **argv, struct selection *sel)
 		case OPT_COMM: push(&sel->comms, &sel->n_comms, optarg); last = c; break;
 		case OPT_CGROUP: push(&sel->cgroups, &sel->n_cgroups, optarg); last = c; break;
 		case OPT_UNIT: push(&sel->units, &sel->n_units, optarg); last = c; break;
+		case OPT_OWN_CGROUP: {
+			/* For the drop-in of `mptcpify enable`: ExecStartPre= runs in the
+			 * service's cgroup (or its .control child with Delegate=yes). */
+			static char own[PATH_MAX];
+			char *base;
+
+			if (cgroup_of_pid(0, own, sizeof(own)) < 0)
+				return fail(EXIT_BAD_CGROUP, "cannot read /proc/self/cgroup");
+			base = strrchr(own, '/');
+			if (base && strcmp(base, "/.control") == 0)
+				*base = '\0';
+			push(&sel->cgroups, &sel->n_cgroups, own);
+			last = 0;
+			break;
+		}
 		case OPT_ALL: sel->all = true; last = 0; break;
 		case OPT_ALL_RULES: sel->all_rules = true; last = 0; break;
 		case OPT_RUNTIME: sel->runtime = true; last = 0; break;

@@ -78,7 +78,7 @@ int do_run(int argc, char **argv)
 	uint64_t id = 0;
 	int c, r, status, ready[2];
 
-	optind = 1;
+	optind = 0;
 	/* '+': stop at the command, its options are its own. */
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		if (c == 'h') {

@@ -192,7 +192,7 @@ int do_status(int argc, char **argv)
 	bool loaded = false;
 	int c;
 
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
 			help_for("status");

@@ -12,6 +12,9 @@ int do_run(int argc, char **argv);
 int do_monitor(int argc, char **argv);
 int do_load(int argc, char **argv);
 int do_unload(int argc, char **argv);
+int do_enable(int argc, char **argv);
+int do_disable(int argc, char **argv);
+int do_daemon(int argc, char **argv);
 
 /* Prints a subcommand's --help text (also used on usage errors). */
 void help_for(const char *cmd);

@@ -50,6 +50,19 @@ static const struct command commands[] = {
 	  "Print one line per socket turned into MPTCP: COMM[PID] mptcpified (FAMILY, by RULE).\n"
 	  "  --count N        exit after N events\n"
 	  "  --timeout SEC    exit after SEC seconds\n" },
+	{ "enable", do_enable, "enable UNIT.service",
+	  "Select a service at every start, through a drop-in\n"
+	  "(/etc/systemd/system/UNIT.d/50-mptcpify.conf) that runs 'mptcpify attach --runtime\n"
+	  "--own-cgroup' as ExecStartPre= in the service's new cgroup. The vendor unit is not\n"
+	  "touched. Takes effect at the next start.\n" },
+	{ "disable", do_disable, "disable UNIT.service",
+	  "Remove the drop-in written by enable.\n" },
+	{ "daemon", do_daemon, "daemon [--keep-on-stop]",
+	  "Run as mptcpify-bpf.service: load or adopt the pinned program, apply\n"
+	  "/etc/mptcpify/mptcpify.conf and conf.d/*.conf, log rewritten sockets (rate-limited),\n"
+	  "re-read the configuration on SIGHUP (a bad file is refused and the rules in force\n"
+	  "stay), and unload on SIGTERM unless --keep-on-stop.\n"
+	  "  --keep-on-stop   leave the program attached and pinned when stopping\n" },
 	{ "load", do_load, "load",
 	  "Load, attach and pin the program and apply the saved configuration.\n" },
 	{ "unload", do_unload, "unload",

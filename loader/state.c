@@ -137,7 +137,7 @@ static int open_pin_dir(bool create, int *ret_fd)
 	fd = open(pin_root(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return fail(EXIT_NOT_LOADED, "mptcpify is not loaded (nothing pinned under %s): "
+			return fail(EXIT_NOT_LOADED, "not loaded (nothing pinned under %s): "
 				    "run 'mptcpify attach ...' or start mptcpify-bpf.service", pin_root());
 		if (errno == EACCES || errno == EPERM)
 			return fail(EXIT_NOPERM, "cannot open %s: %s: run as root", pin_root(),
@@ -377,7 +377,7 @@ int state_open(struct state *s, int flags)
 	r = open_pins(s, write);
 	if (r == -ENOENT) {
 		if (!(flags & STATE_CREATE))
-			return fail(EXIT_NOT_LOADED, "mptcpify is not loaded (no link pinned under %s): "
+			return fail(EXIT_NOT_LOADED, "not loaded (no link pinned under %s): "
 				    "run 'mptcpify attach ...' or start mptcpify-bpf.service", pin_root());
 		r = load_and_pin(s);
 		if (r) {

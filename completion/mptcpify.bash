@@ -1,0 +1,31 @@
+# bash completion for mptcpify(8)
+_mptcpify() {
+	local cur prev cmd i
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD-1]}
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		-*) ;;
+		*) cmd=${COMP_WORDS[i]}; break ;;
+		esac
+	done
+	if [[ -z $cmd ]]; then
+		COMPREPLY=($(compgen -W "attach detach exclude list status run monitor load unload
+			--json --verbose --pin-root --config-dir --help --version" -- "$cur"))
+		return
+	fi
+	case $prev in
+	--comm) COMPREPLY=($(compgen -W "$(ps -eo comm= 2>/dev/null | sort -u)" -- "$cur")); return ;;
+	--cgroup) COMPREPLY=($(compgen -d -- "${cur:-/sys/fs/cgroup/}")); return ;;
+	--unit) COMPREPLY=($(compgen -W "$(systemctl list-units --type=service --no-legend --plain 2>/dev/null | awk '{print $1}')" -- "$cur")); return ;;
+	esac
+	case $cmd in
+	attach) COMPREPLY=($(compgen -W "--comm --cgroup --unit --all --runtime --help" -- "$cur")) ;;
+	detach) COMPREPLY=($(compgen -W "--comm --cgroup --unit --all --all-rules --runtime --help" -- "$cur")) ;;
+	exclude) COMPREPLY=($(compgen -W "--comm --remove --runtime --help" -- "$cur")) ;;
+	monitor) COMPREPLY=($(compgen -W "--count --timeout --help" -- "$cur")) ;;
+	run) COMPREPLY=($(compgen -c -- "$cur")) ;;
+	*) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
+	esac
+}
+complete -F _mptcpify mptcpify

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* daemon: what mptcpify-bpf.service runs. Loads (or adopts) the pinned
+ * program, applies the configuration, logs rewritten sockets to the journal
+ * (rate-limited), re-reads the configuration on SIGHUP and, unless
+ * --keep-on-stop, unloads on SIGTERM. The pins are the state: a daemon
+ * killed with SIGKILL loses nothing, and its successor adopts them. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/libbpf.h>
+#if HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "commands.h"
+#include "config.h"
+#include "mptcpify.h"
+#include "persist.h"
+#include "state.h"
+#include "util.h"
+
+#define LOG_BURST 20          /* lines per LOG_INTERVAL before suppressing */
+#define LOG_INTERVAL_S 5
+
+static volatile sig_atomic_t got_term, got_hup;
+
+static void on_term(int sig) { got_term = 1; }
+static void on_hup(int sig) { got_hup = 1; }
+
+static void notify(const char *msg)
+{
+#if HAVE_LIBSYSTEMD
+	sd_notify(0, msg);
+#else
+	(void)msg;
+#endif
+}
+
+struct ratelimit {
+	time_t window;
+	unsigned shown, suppressed;
+};
+
+static int log_event(void *ctx, void *data, size_t size)
+{
+	struct ratelimit *rl = ctx;
+	const struct mptcpify_event *e = data;
+	time_t now = time(NULL);
+	char comm[MPTCPIFY_COMM_LEN];
+
+	if (size < sizeof(*e))
+		return 0;
+	if (now - rl->window >= LOG_INTERVAL_S) {
+		if (rl->suppressed)
+			printf("%u more sockets mptcpified in the last %d s (not logged)\n",
+			       rl->suppressed, LOG_INTERVAL_S);
+		rl->window = now;
+		rl->shown = rl->suppressed = 0;
+	}
+	if (rl->shown++ >= LOG_BURST) {
+		rl->suppressed++;
+		return 0;
+	}
+	memcpy(comm, e->comm, sizeof(comm));
+	comm[sizeof(comm) - 1] = '\0';
+	printf("%s[%u] mptcpified (%s)\n", comm, e->tgid, e->family == 10 ? "AF_INET6" : "AF_INET");
+	fflush(stdout);
+	return 0;
+}
+
+/* Opens the state for writing, applies old -> new, closes (drops the lock). */
+static int apply(const struct mptcpify_conf *old, const struct mptcpify_conf *new, bool *created)
+{
+	struct state s = STATE_INIT;
+	int r = state_open(&s, STATE_WRITE | STATE_CREATE);
+
+	if (!r) {
+		if (created)
+			*created = s.created;
+		r = persist_apply(&s, old, new);
+	}
+	state_close(&s);
+	return r;
+}
+
+static void reload(struct mptcpify_conf *current)
+{
+	struct mptcpify_conf next = {};
+
+	notify("RELOADING=1");
+	if (persist_load(&next) != 0) {
+		fprintf(stderr, "mptcpify: configuration not reloaded: the rules in force are kept\n");
+	} else if (apply(current, &next, NULL) == 0) {
+		conf_free(current);
+		*current = next;
+		memset(&next, 0, sizeof(next));
+		printf("configuration reloaded\n");
+	}
+	conf_free(&next);
+	notify("READY=1");
+}
+
+int do_daemon(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "keep-on-stop", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct sigaction term = { .sa_handler = on_term }, hup = { .sa_handler = on_hup };
+	struct mptcpify_conf conf = {};
+	struct ratelimit rl = {};
+	struct state s = STATE_INIT;
+	struct ring_buffer *rb = NULL;
+	bool keep = false, created = false;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': keep = true; break;
+		case 'h': help_for("daemon"); return EXIT_OK;
+		default: return usage_error("daemon", "see 'mptcpify daemon --help'");
+		}
+	}
+	if (optind < argc)
+		return usage_error("daemon", "unexpected argument '%s'", argv[optind]);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigaction(SIGTERM, &term, NULL);
+	sigaction(SIGINT, &term, NULL);
+	sigaction(SIGHUP, &hup, NULL);
+
+	r = persist_load(&conf);
+	if (r)
+		return r;
+	r = apply(NULL, &conf, &created);
+	if (r)
+		goto out;
+	printf("%s %s; %zu comm, %zu cgroup, %zu unit rules, %zu excludes%s\n",
+	       created ? "loaded and pinned under" : "adopted the program pinned under", pin_root(),
+	       conf.comms.n, conf.cgroups.n, conf.units.n, conf.exclude_comms.n,
+	       conf.all ? ", system-wide" : "");
+
+	r = state_open(&s, 0);
+	if (r)
+		goto out;
+	closep(&s.dir_fd);  /* readers hold no lock while waiting */
+	s.dir_fd = -1;
+	rb = ring_buffer__new(s.map_fd[MAP_EVENTS], log_event, &rl, NULL);
+	if (!rb)
+		warn("cannot read events (%s): sockets will not be logged", strerror(errno));
+	notify("READY=1");
+
+	while (!got_term) {
+		if (got_hup) {
+			got_hup = 0;
+			reload(&conf);
+		}
+		if (rb)
+			ring_buffer__poll(rb, 500);
+		else
+			usleep(500 * 1000);
+	}
+	notify("STOPPING=1");
+	r = EXIT_OK;
+out:
+	ring_buffer__free(rb);
+	state_close(&s);
+	conf_free(&conf);
+	if (got_term && !keep) {
+		int u = state_unload();
+
+		if (!u)
+			printf("unloaded: new sockets are TCP again\n");
+		else if (!r)
+			r = u;
+	}
+	return r;
+}

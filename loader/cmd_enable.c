@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* enable/disable UNIT: per-service opt-in without touching the vendor unit.
+ * A drop-in makes systemd run `mptcpify attach --runtime --own-cgroup` as
+ * an ExecStartPre= of the service, in the service's brand-new cgroup, so
+ * that the service is selected from its first socket after every start;
+ * ExecStopPost= removes the rule of the cgroup that is going away. */
+#include <getopt.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "cgroups.h"
+#include "commands.h"
+#include "config.h"
+#include "util.h"
+
+#define DROPIN_NAME "50-mptcpify.conf"
+
+extern char **environ;
+
+static const char *unit_dir(void)
+{
+	const char *e = getenv("MPTCPIFY_SYSTEMD_DIR");  /* for tests */
+
+	return e && *e ? e : "/etc/systemd/system";
+}
+
+static int systemctl(const char *verb, const char *unit)
+{
+	char *argv[] = { "systemctl", (char *)verb, (char *)unit, NULL };
+	int status;
+	pid_t pid;
+
+	if (posix_spawnp(&pid, "systemctl", NULL, NULL, argv, environ) != 0)
+		return -errno;
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+static int parse_unit(const char *cmd, int argc, char **argv, const char **unit)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, {} };
+	const char *why = NULL;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			help_for(cmd);
+			exit(EXIT_OK);
+		}
+		return usage_error(cmd, "see 'mptcpify %s --help'", cmd);
+	}
+	if (optind + 1 != argc)
+		return usage_error(cmd, "give exactly one unit: mptcpify %s NAME.service", cmd);
+	*unit = argv[optind];
+	if (unit_name_check(*unit, &why) < 0)
+		return fail(EXIT_BAD_UNIT, "cannot %s unit '%s': %s", cmd, *unit, why);
+	if (!strstr(*unit, ".service") || strcmp(strrchr(*unit, '.'), ".service") != 0)
+		return fail(EXIT_BAD_UNIT, "cannot %s unit '%s': only .service units run "
+			    "ExecStartPre=; for a slice or scope use 'mptcpify attach --cgroup'", cmd, *unit);
+	return 0;
+}
+
+int do_enable(int argc, char **argv)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32], tmp[PATH_MAX + 64];
+	const char *unit = NULL;
+	FILE *f;
+	int r;
+
+	r = parse_unit("enable", argc, argv, &unit);
+	if (r)
+		return r;
+	snprintf(dir, sizeof(dir), "%s/%s.d", unit_dir(), unit);
+	snprintf(path, sizeof(path), "%s/%s", dir, DROPIN_NAME);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return fail(errno == EACCES ? EXIT_NOPERM : EXIT_INTERNAL, "cannot create %s: %s",
+			    dir, strerror(errno));
+	f = fopen(tmp, "we");
+	if (!f)
+		return fail(errno == EACCES ? EXIT_NOPERM : EXIT_INTERNAL, "cannot write %s: %s",
+			    tmp, strerror(errno));
+	/* '+': outside the service's sandbox and user; '-': never keeps the
+	 * service from starting (it then simply keeps TCP). */
+	fprintf(f, "# Written by 'mptcpify enable %s'; 'mptcpify disable %s' removes it.\n"
+		"[Service]\n"
+		"ExecStartPre=-+%s/mptcpify attach --runtime --own-cgroup\n"
+		"ExecStopPost=-+%s/mptcpify detach --runtime --own-cgroup\n",
+		unit, unit, MPTCPIFY_SBINDIR, MPTCPIFY_SBINDIR);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return fail(EXIT_INTERNAL, "cannot write %s: %s", path, strerror(errno));
+	}
+	if (systemctl("daemon-reload", NULL) < 0)
+		warn("systemctl daemon-reload failed: run it before restarting %s", unit);
+	if (!arg_json)
+		printf("%s: enabled (%s); it is selected from its next start: systemctl restart %s\n",
+		       unit, path, unit);
+	return EXIT_OK;
+}
+
+int do_disable(int argc, char **argv)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	const char *unit = NULL;
+	int r;
+
+	r = parse_unit("disable", argc, argv, &unit);
+	if (r)
+		return r;
+	snprintf(dir, sizeof(dir), "%s/%s.d", unit_dir(), unit);
+	snprintf(path, sizeof(path), "%s/%s", dir, DROPIN_NAME);
+	if (unlink(path) < 0) {
+		if (errno != ENOENT)
+			return fail(errno == EACCES ? EXIT_NOPERM : EXIT_INTERNAL, "cannot remove %s: %s",
+				    path, strerror(errno));
+		if (!arg_json)
+			printf("%s: was not enabled\n", unit);
+		return EXIT_OK;
+	}
+	rmdir(dir);  /* only if nothing else is in it */
+	if (systemctl("daemon-reload", NULL) < 0)
+		warn("systemctl daemon-reload failed: run it");
+	if (!arg_json)
+		printf("%s: disabled; it keeps MPTCP for new sockets until it restarts\n", unit);
+	return EXIT_OK;
+}
