@@ -331,9 +331,19 @@ static int run_verb(enum verb verb, int argc, char **argv)
 	if (!sel.runtime) {
 		char kind_c = verb >= VERB_EXCLUDE ? 'x' : 'c';
 
-		for (size_t i = 0; i < sel.n_comms; i++)
-			if (conf_change(&conf, verb, kind_c, sel.comms[i]) == 0)
+		for (size_t i = 0; i < sel.n_comms; i++) {
+			int cr = conf_change(&conf, verb, kind_c, sel.comms[i]);
+
+			if (cr == 0)
 				res[i] = 0;
+			else if (cr == -E2BIG) {
+				r = fail(EXIT_FULL, "the configuration holds as many comm rules as the "
+					 "map: detach some first; nothing was changed");
+				if (s.link_fd >= 0)
+					undo_live(&s, u, nu);
+				goto out;
+			}
+		}
 		for (size_t i = 0; i < nt; i++) {
 			int cr = conf_change(&conf, verb, t[i].is_unit ? 'u' : 'g',
 					     t[i].is_unit ? t[i].name : (t[i].id ? t[i].path : t[i].name));

@@ -228,10 +228,6 @@ static int load_and_pin(struct state *s)
 	bool existed[MAP__COUNT];
 	int r, err;
 
-	r = probe_btf_and_hook(why, sizeof(why));
-	if (r)
-		return fail(r, "%s", why);
-
 	skel = mptcpify_bpf__open();
 	if (!skel)
 		return fail(EXIT_INTERNAL, "failed to open the BPF object: %s", strerror(errno));
@@ -247,7 +243,10 @@ static int load_and_pin(struct state *s)
 	}
 	err = mptcpify_bpf__load(skel);
 	if (err) {
-		r = explain_load_error(err);
+		/* Explained only now: parsing the kernel's BTF once more costs
+		 * about a second under emulation, on every first attach. */
+		r = probe_btf_and_hook(why, sizeof(why));
+		r = r ? fail(r, "%s", why) : explain_load_error(err);
 		goto out;
 	}
 	link = bpf_program__attach(skel->progs.mptcpify_socket);

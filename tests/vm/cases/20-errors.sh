@@ -90,7 +90,7 @@ test_err_map_full() {
 	i=0
 	while [ $i -lt 16 ]; do
 		last=1024; [ $i = 15 ] && last=1023
-		names=$(seq -f "f${i}_%g" 1 $last | tr '\n' ' ')
+		names=$(awk -v i=$i -v n=$last 'BEGIN { for (k = 1; k <= n; k++) printf "f%d_%d ", i, k }')
 		expect_exit 0 mptcpify attach --runtime --comm $names >/dev/null
 		i=$((i + 1))
 	done

@@ -1,0 +1,35 @@
+#!/bin/sh
+# The vendor guide's scenario, played inside the VM for a human to watch:
+# `ninja -C build demo`. Uses the real CLI and iproute2 by full path.
+IP=/sbin/ip; SS=/bin/ss; NSTAT=/bin/nstat
+for d in /usr/sbin /usr/bin /sbin /bin; do
+	[ -x $d/ss ] && [ "$(readlink $d/ss)" != busybox ] && SS=$d/ss
+	[ -x $d/nstat ] && NSTAT=$d/nstat
+done
+say() { printf '\n\033[1m### %s\033[0m\n' "$*"; }
+run() { printf '\033[36m# %s\033[0m\n' "$*"; "$@"; }
+
+one_iperf3_run() {
+	$NSTAT -n >/dev/null
+	iperf3 -s -1 -D >/dev/null
+	sleep 0.5
+	iperf3 -c 127.0.0.1 -t 3 >/tmp/iperf3.log 2>&1 &
+	sleep 1.5
+	run $SS -nti '( dport :5201 )'
+	wait
+	tail -4 /tmp/iperf3.log
+	run $NSTAT -a 'MPTcp*'
+}
+
+say "1. Enable MPTCP"
+run sysctl -w net.mptcp.enabled=1
+say "2. mptcpify instead of the SystemTap probe (kernel: $(uname -r))"
+run mptcpify status
+run mptcpify attach --comm iperf3
+say "3. iperf3 through MPTCP: tcp-ulp-mptcp in ss, MPCapable counters at 2"
+one_iperf3_run
+run mptcpify list
+say "4. Turn it off: mptcpify detach; the same run stays TCP"
+run mptcpify detach --comm iperf3
+one_iperf3_run
+run mptcpify unload

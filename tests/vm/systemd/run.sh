@@ -1,0 +1,240 @@
+#!/bin/bash
+# systemd VM tests: boot a Debian bookworm root (tests/vm/systemd/mkrootfs.sh)
+# with systemd as PID 1 on a Debian cloud kernel, under QEMU/TCG, and run
+# tests/vm/systemd/cases/*.sh inside it. TAP on stdout.
+#
+#   run.sh --build-dir DIR --series 6.12 [--tests GLOB] [--keep-disk]
+#          [--timeout SEC] [--test-timeout SEC] [--cache DIR] [--memory MB]
+#
+#   --build-dir DIR   meson build dir: loader/mptcpify, systemd/*.service and
+#                     tests/progs executables are copied into the guest if built
+#   --series S        kernel series (6.12, 7.2, ...)
+#   --tests GLOB      run only the tests whose name (NN-topic/name), bare name
+#                     or case (NN-topic) matches GLOB
+#   --keep-disk       keep the work dir (overlay disk, consoles) and print it
+#   --timeout SEC     host-side limit for one boot (default 600)
+#   --test-timeout S  guest-side limit for one test phase (default 300)
+#
+# Each run boots a fresh qcow2 overlay of the cached base image (NVMe namespace
+# 1, root=PARTUUID) and a small read-only payload disk (namespace 2, found by
+# its label: runner, cases, binaries, modules).
+# The guest reports on its second serial port only (BOOT, RESULT, DIAG,
+# REBOOT and SUITE-DONE lines: see runner.sh).
+# A test may ask for a reboot: the host boots the same overlay again and the
+# runner resumes it with PHASE=2. A boot that ends without SUITE-DONE or REBOOT
+# is retried once, from a fresh overlay. Any BUG:/WARNING:/Oops on a kernel
+# console fails the run.
+#
+# Kernels and modules come from tests/vm/fetch-kernels.sh (shared cache). The
+# disks are NVMe namespaces: the NVMe driver is built into Debian's cloud
+# kernels (virtio_blk is a module), so no initramfs is needed.
+set -uo pipefail
+
+here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+srcroot=$(readlink -f "$here/../../..")
+build_dir='' series='' tests='' keep=0 timeout=600 test_timeout=300 mem=1536
+cache=${MPTCPIFY_VM_CACHE:-${XDG_CACHE_HOME:-/var/tmp}/mptcpify-vm}
+max_boots=12
+
+usage() { sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build-dir) build_dir=$2; shift 2 ;;
+	--series) series=$2; shift 2 ;;
+	--tests) tests=$2; shift 2 ;;
+	--keep-disk) keep=1; shift ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--test-timeout) test_timeout=$2; shift 2 ;;
+	--cache) cache=$2; shift 2 ;;
+	--memory) mem=$2; shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+	esac
+done
+[ -n "$series" ] || { echo "run.sh: --series is required" >&2; exit 2; }
+export PATH=$PATH:/usr/sbin:/sbin
+
+# TAP helpers. Bail out on infrastructure errors.
+n=0 nfail=0
+tap_ok() { n=$((n + 1)); echo "ok $n - $*"; }
+tap_notok() { n=$((n + 1)); nfail=$((nfail + 1)); echo "not ok $n - $*"; }
+tap_skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP ${2:-}"; }
+note() { printf '# %s\n' "$*"; }
+bail() { echo "Bail out! $*"; exit 1; }
+
+for t in qemu-system-x86_64 qemu-img mkfs.ext4; do
+	command -v "$t" >/dev/null || bail "$t not found on the host"
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mptcpify-sysvm.XXXXXX")
+qpid=''
+cleanup() {
+	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
+	if [ "$keep" = 1 ]; then
+		echo "# kept: $work" >&2
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- kernel ---
+kdir=$("$srcroot/tests/vm/fetch-kernels.sh" "$series" 2>"$work/fetch.err" | tail -n1)
+if [ ! -f "$kdir/vmlinuz" ]; then
+	sed 's/^/#   /' "$work/fetch.err"
+	bail "tests/vm/fetch-kernels.sh gave no kernel for $series"
+fi
+kver=$(cat "$kdir/release")
+note "series $series: kernel $kver"
+
+# --------------------------------------------------------------- rootfs ---
+t0=$SECONDS
+base=$("$here/mkrootfs.sh" --cache "$cache") || bail "mkrootfs.sh failed"
+partuuid=$(cat "$(dirname "$base")/partuuid") || bail "no partuuid beside $base"
+[ $((SECONDS - t0)) -gt 5 ] && note "root file system built in $((SECONDS - t0)) s"
+
+# --------------------------------------------------------------- payload ---
+p=$work/payload
+mkdir -p "$p/cases" "$p/modules" "$p/sbin" "$p/units" "$p/libexec"
+cp "$here/runner.sh" "$here/lib.sh" "$p/"
+cp "$here"/cases/*.sh "$p/cases/" 2>/dev/null
+# Modules, dependencies first (fetch-kernels.sh's modules.load order); the
+# runner insmods them in name order on every boot.
+i=0
+while read -r m; do
+	[ -n "$m" ] || continue
+	i=$((i + 1))
+	b=${m##*/}
+	cp "$kdir/modules/lib/modules/$kver/$m" "$p/modules/$(printf %02d $i)-${b%.ko}.ko" ||
+		bail "module $m missing from $kdir"
+done <"$kdir/modules.load"
+if [ -n "$build_dir" ]; then
+	[ -d "$build_dir" ] || bail "no build dir $build_dir"
+	[ -x "$build_dir/loader/mptcpify" ] && cp "$build_dir/loader/mptcpify" "$p/sbin/"
+	for f in "$build_dir"/systemd/*.service "$build_dir"/systemd/*.socket \
+		"$build_dir"/systemd/*.timer "$srcroot"/systemd/*.service; do
+		[ -f "$f" ] || continue
+		# A unit configured into the build dir wins over the source one.
+		[ -e "$p/units/${f##*/}" ] || cp "$f" "$p/units/"
+	done
+	if [ -d "$build_dir/tests/progs" ]; then
+		find "$build_dir/tests/progs" -maxdepth 1 -type f -perm -u+x \
+			-exec cp {} "$p/libexec/" \;
+	fi
+fi
+{
+	printf 'SERIES=%q\n' "$series"
+	printf 'KVER=%q\n' "$kver"
+	printf 'TESTS=%q\n' "$tests"
+	printf 'TEST_TIMEOUT=%q\n' "$test_timeout"
+	printf 'DEBUG=%q\n' "${MPTCPIFY_VM_DEBUG:-0}"
+} >"$p/config"
+note "payload: $(cd "$p" && find sbin units libexec modules -type f | sort | tr '\n' ' ')"
+pmb=$(( $(du -sm "$p" | cut -f1) + 16 ))
+mkfs.ext4 -q -F -O ^has_journal -L mptcpify-payload -E root_owner=0:0 -d "$p" \
+	"$work/payload.img" "${pmb}M" >/dev/null || bail "mkfs.ext4 of the payload failed"
+
+# ------------------------------------------------------------------ boot ---
+consoles=()
+boot_once() { # overlay tag -> rc of qemu; files console.TAG, results.TAG
+	local ov=$1 tag=$2
+	: >"$work/results.$tag"
+	consoles+=("$work/console.$tag")
+	timeout -k 10 "$timeout" qemu-system-x86_64 \
+		-accel tcg -cpu max,-cx16 -smp 2 -m "$mem" \
+		-nodefaults -no-user-config -display none -no-reboot -nic none \
+		-kernel "$kdir/vmlinuz" \
+		-append "root=PARTUUID=$partuuid rootfstype=ext4 rootwait rw console=ttyS0 panic=-1 systemd.unit=mptcpify-test.target systemd.show_status=error ${MPTCPIFY_VM_APPEND:-}" \
+		-drive "if=none,id=root,file=$ov,format=qcow2,cache=unsafe" \
+		-drive "if=none,id=payload,file=$work/payload.img,format=raw,readonly=on" \
+		-device nvme,id=nvme0,serial=mptcpify \
+		-device nvme-ns,bus=nvme0,drive=root,nsid=1 \
+		-device nvme-ns,bus=nvme0,drive=payload,nsid=2 \
+		-serial "file:$work/console.$tag" -serial "file:$work/results.$tag" \
+		</dev/null >"$work/qemu.$tag.log" 2>&1 &
+	qpid=$!
+	wait "$qpid"
+	local rc=$?
+	qpid=''
+	return $rc
+}
+
+results=() times=()
+suite_done=''
+attempt_all() { # attempt number; fills results[], suite_done
+	local a=$1 ov b tag rc line kind rest start
+	ov=$work/overlay.$a.qcow2
+	results=() times=() suite_done=''
+	qemu-img create -q -f qcow2 -b "$base" -F raw "$ov" || bail "qemu-img create failed"
+	for ((b = 1; b <= max_boots; b++)); do
+		tag=$a.$b
+		start=$SECONDS
+		boot_once "$ov" "$tag"
+		rc=$?
+		local rebooted=''
+		while IFS= read -r line; do
+			line=${line%$'\r'}
+			kind=${line%% *}; rest=${line#* }
+			case $kind in
+			BOOT) note "boot $tag: kernel ${rest#* }" ;;
+			RESULT) results+=("$rest") ;;
+			DIAG) results+=("DIAG $rest") ;;
+			INFO) note "$rest" ;;
+			TIME) times+=("${rest% *}=${rest##* }s") ;;
+			REBOOT) rebooted=$rest ;;
+			SUITE-DONE) suite_done=${rest%% *} ;;
+			esac
+		done <"$work/results.$tag"
+		note "boot $tag: $((SECONDS - start)) s, qemu status $rc$([ "$rc" = 124 ] && echo ' (host timeout)')"
+		[ -n "$suite_done" ] && return 0
+		if [ -n "$rebooted" ]; then
+			note "boot $tag: reboot requested by ${rebooted% *} (phase ${rebooted##* })"
+			continue
+		fi
+		note "boot $tag: no SUITE-DONE; console tail:"
+		tail -n 25 "$work/console.$tag" | tr -d '\r' | sed 's/^/#   /'
+		return 1
+	done
+	note "more than $max_boots boots: giving up"
+	return 1
+}
+
+start_all=$SECONDS
+if ! attempt_all 1; then
+	note "retrying once from a fresh disk"
+	attempt_all 2
+fi
+
+for r in "${results[@]}"; do
+	case $r in
+	DIAG\ *) note "  ${r#DIAG }"; continue ;;
+	esac
+	status=${r%% *}; rest=${r#* }
+	name=${rest%% *}; why=${rest#"$name"}; why=${why# }
+	case $status in
+	PASS) tap_ok "$series $name" ;;
+	SKIP) tap_skip "$series $name" "$why" ;;
+	*) tap_notok "$series $name${why:+: $why}" ;;
+	esac
+done
+if [ -n "$suite_done" ]; then
+	tap_ok "$series suite completed"
+else
+	tap_notok "$series suite completed (no SUITE-DONE after a retry)"
+fi
+
+# Kernel console: printk lines ("[   1.234567] ...") only, so a test that
+# prints the word WARNING does not count.
+bad=$(cat "${consoles[@]}" 2>/dev/null | tr -d '\r' |
+	grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|Kernel panic|general protection fault|Call Trace:)' | head -n 20)
+if [ -z "$bad" ]; then
+	tap_ok "$series kernel console clean (${#consoles[@]} boots)"
+else
+	tap_notok "$series kernel console clean"
+	printf '%s\n' "$bad" | sed 's/^/#   /'
+fi
+[ ${#times[@]} -gt 0 ] && note "test times: ${times[*]}"
+note "series $series: $((SECONDS - start_all)) s in the VM"
+echo "1..$n"
+[ "$nfail" = 0 ]

@@ -1,0 +1,47 @@
+#!/bin/sh
+# Install everything mptcpify needs to build and to run its test suites
+# (host unit tests and the QEMU suite) on Debian 12 or newer.
+#
+# The one setup command: CI runs it as root in a fresh clone; developers run
+# it once. Idempotent: when every package is already installed it asks no
+# mirror at all, so a second run is fast and works offline.
+set -eu
+
+# Build: C toolchain, clang for the BPF object, libbpf/bpftool for skeletons.
+build_pkgs="gcc libc6-dev binutils clang llvm pkg-config meson ninja-build bpftool
+  libbpf-dev libelf-dev zlib1g-dev libsystemd-dev liburing-dev"
+
+# VM suite, host side: QEMU (TCG), cpio/gzip/xz for the initramfs, apt's
+# keyring for the private kernel download, kmod for depmod on kernel trees.
+vm_host_pkgs="qemu-system-x86 cpio gzip xz-utils zstd lz4 kmod
+  debian-archive-keyring ca-certificates debootstrap python3"
+
+# VM suite, guest side: copied from this machine into the initramfs.
+guest_pkgs="busybox-static bash coreutils util-linux findutils iproute2
+  iperf3 ncat tcpdump mptcpd strace ethtool"
+
+pkgs=$(echo $build_pkgs $vm_host_pkgs $guest_pkgs)
+
+missing=""
+for p in $pkgs; do
+	# "install ok installed" is the only state that means the files are there.
+	st=$(dpkg-query -W -f '${Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "install ok installed" ] || missing="$missing $p"
+done
+
+if [ -z "$missing" ]; then
+	echo "install-deps: all $(echo $pkgs | wc -w) packages already installed"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing:$missing; run as root" >&2
+	exit 1
+fi
+
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# --no-install-recommends keeps CI lean; everything needed is listed above.
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "install-deps: done"
