@@ -61,11 +61,14 @@ test_mptcp_with_mptcpize() {
 	netns_setup 1
 	in_srv mptcpize run ncat -l -k --no-shutdown 4321 >/dev/null </dev/null &
 	wait_port 4321 "$NS_SRV"
-	sleep 3 | in_cli mptcpize run ncat "$SRV_ADDR1" 4321 &
-	wait_until 5 sh -c "ip netns exec $NS_SRV ss -HM state established | grep -q ." ||
+	# The client's stdin stays open: the connection lives until the runner
+	# kills it after the test.
+	sleep 60 | in_cli mptcpize run ncat "$SRV_ADDR1" 4321 >/dev/null &
+	wait_until 10 sh -c "ip netns exec $NS_SRV ss -HM state established | grep -q ." ||
 		fail "ss -M shows no established MPTCP socket (mptcp_diag)"
 	assert_eq 1 "$(nstat_get MPTcpExtMPCapableSYNRX "$NS_SRV")" MPTcpExtMPCapableSYNRX
-	in_srv ss -Hnti | grep -q tcp-ulp-mptcp || fail "ss -nti shows no tcp-ulp-mptcp subflow"
+	in_cli ss -Hnti "dport = :4321" | grep -q tcp-ulp-mptcp ||
+		fail "ss -nti shows no tcp-ulp-mptcp subflow"
 }
 
 # The host's has_hook expectation agrees with the kernel's BTF.

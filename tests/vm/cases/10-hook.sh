@@ -171,7 +171,10 @@ test_pins_survive_and_one_attachment() {
 test_list_counts_hits() {
 	need_hook
 	expect_exit 0 mptcpify attach --runtime --comm sockprobe
-	proto_of -4 >/dev/null; proto_of -6 >/dev/null; proto_of -4 --type dgram >/dev/null
+	# Hits count rewritten sockets: the two streams, not the datagram one.
+	assert_eq $MPTCP "$(proto_of -4)" "first counted socket"
+	assert_eq $MPTCP "$(proto_of -6)" "second counted socket"
+	proto_of -4 --type dgram >/dev/null
 	mptcpify --json list | grep -q '"comm":"sockprobe","hits":2' ||
 		fail "expected 2 hits: $(mptcpify --json list)"
 }
@@ -182,7 +185,7 @@ test_monitor_prints_events() {
 	mptcpify monitor --count 1 --timeout 20 >/tmp/mon.txt &
 	mon=$!
 	sleep 1
-	proto_of -6 >/dev/null
+	assert_eq $MPTCP "$(proto_of -6)" "the socket the event is about"
 	wait $mon
 	grep -q '^sockprobe\[[0-9]*\] mptcpified (AF_INET6, by comm rule)$' /tmp/mon.txt ||
 		fail "monitor printed: $(cat /tmp/mon.txt)"

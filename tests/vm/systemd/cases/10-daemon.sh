@@ -1,0 +1,128 @@
+# mptcpify-bpf.service under a real systemd: enable --now, per-service opt-in
+# that survives restarts, reload with a broken file, kill -9, stop, reboot.
+# The outcome is read from the kernel: `ss -M` lists MPTCP sockets only.
+
+SRV_PORT=5301
+
+# A test service: iperf3 listening on PORT. Its listener is MPTCP iff the
+# service was selected when it started.
+make_service() {  # make_service NAME PORT
+	cat >/etc/systemd/system/$1.service <<EOT
+[Service]
+ExecStart=/usr/bin/iperf3 -s -p $2
+EOT
+	systemctl daemon-reload
+}
+
+# listener_is PORT mptcp|tcp: what the kernel reports for the listener.
+listener_kind() {
+	if ss -HMln "sport = :$1" | grep -q .; then echo mptcp
+	elif ss -Hltn "sport = :$1" | grep -q .; then echo tcp
+	else echo none
+	fi
+}
+listening() { [ "$(listener_kind "$1")" != none ]; }
+
+links() { bpftool link show | grep -c '^[0-9]*: tracing'; }
+
+start_daemon() {
+	require_mptcpify
+	on_exit 'systemctl disable --now mptcpify-bpf.service; rm -rf /etc/mptcpify'
+	expect_exit 0 systemctl enable --now mptcpify-bpf.service
+	wait_until 60 systemctl is-active -q mptcpify-bpf.service
+}
+
+test_enable_now_loads_once() {
+	start_daemon
+	[ -e /sys/fs/bpf/mptcpify/link ] || fail "no link pinned"
+	assert_eq "$(links)" 1 "tracing links"
+	expect_exit 0 mptcpify status
+}
+
+test_service_opt_in_survives_restarts() {
+	start_daemon
+	make_service mptest-a $SRV_PORT
+	make_service mptest-b $((SRV_PORT + 1))
+	on_exit 'systemctl stop mptest-a mptest-b; mptcpify disable mptest-a.service; rm -f /etc/systemd/system/mptest-[ab].service'
+	expect_exit 0 mptcpify enable mptest-a.service
+	[ -f /etc/systemd/system/mptest-a.service.d/50-mptcpify.conf ] || fail "drop-in missing"
+	for round in 1 2 3; do
+		expect_exit 0 systemctl restart mptest-a.service mptest-b.service
+		wait_until 30 listening $SRV_PORT
+		wait_until 30 listening $((SRV_PORT + 1))
+		assert_eq "$(listener_kind $SRV_PORT)" mptcp "opted-in service, start $round"
+		assert_eq "$(listener_kind $((SRV_PORT + 1)))" tcp "other service, start $round"
+	done
+	expect_exit 0 mptcpify disable mptest-a.service
+	expect_exit 0 systemctl restart mptest-a.service
+	wait_until 30 listening $SRV_PORT
+	assert_eq "$(listener_kind $SRV_PORT)" tcp "after disable"
+	# Stale cgroup rules of the stopped starts were removed by ExecStopPost=.
+	assert_eq "$(mptcpify --json list | grep -o '"kind":"cgroup"' | wc -l)" 0 "cgroup rules left"
+}
+
+test_reload_with_broken_config_keeps_rules() {
+	start_daemon
+	expect_exit 0 mptcpify attach --comm iperf3
+	cp /etc/mptcpify/mptcpify.conf /tmp/good.conf
+	printf '[select]\ncomm = iperf3\nnonsense\n' >/etc/mptcpify/mptcpify.conf
+	expect_exit 0 systemctl reload mptcpify-bpf.service
+	sleep 1
+	journalctl -u mptcpify-bpf.service --no-pager | grep -q 'mptcpify.conf:3:' ||
+		fail "the journal does not name file:line"
+	mptcpify --json list | grep -q '"comm":"iperf3"' || fail "rule lost after a bad reload"
+	systemctl is-active -q mptcpify-bpf.service || fail "daemon died on a bad reload"
+	# A good edit is applied by reload.
+	printf '[select]\ncomm = nginx\n' >/etc/mptcpify/mptcpify.conf
+	expect_exit 0 systemctl reload mptcpify-bpf.service
+	wait_until 20 sh -c "mptcpify --json list | grep -q '\"comm\":\"nginx\"'"
+	mptcpify --json list | grep -q '"comm":"iperf3"' && fail "removed rule still live after reload"
+	return 0
+}
+
+test_kill9_then_start_adopts() {
+	start_daemon
+	expect_exit 0 mptcpify attach --comm iperf3
+	for i in 1 2 3; do
+		systemctl kill -s KILL mptcpify-bpf.service
+		sleep 1
+		wait_until 60 systemctl is-active -q mptcpify-bpf.service
+		assert_eq "$(links)" 1 "tracing links after kill -9 number $i"
+	done
+	mptcpify --json list | grep -q '"comm":"iperf3"' || fail "rule lost"
+	iperf3 -s -1 -p $SRV_PORT >/dev/null 2>&1 &
+	wait_until 30 listening $SRV_PORT
+	assert_eq "$(listener_kind $SRV_PORT)" mptcp "iperf3 after the restarts"
+	kill %1 2>/dev/null
+	return 0
+}
+
+test_stop_unloads() {
+	start_daemon
+	expect_exit 0 systemctl stop mptcpify-bpf.service
+	assert_eq "$(links)" 0 "tracing links after stop"
+	[ -e /sys/fs/bpf/mptcpify ] && fail "pins left after stop"
+	return 0
+}
+
+test_reboot_restores_rules() {
+	require_mptcpify
+	case $PHASE in
+	1)
+		expect_exit 0 systemctl enable --now mptcpify-bpf.service
+		wait_until 60 systemctl is-active -q mptcpify-bpf.service
+		expect_exit 0 mptcpify attach --comm iperf3
+		reboot_vm
+		;;
+	2)
+		on_exit 'systemctl disable --now mptcpify-bpf.service; rm -rf /etc/mptcpify'
+		wait_until 60 systemctl is-active -q mptcpify-bpf.service
+		mptcpify --json list | grep -q '"comm":"iperf3"' || fail "rule not restored at boot"
+		iperf3 -s -1 -p $SRV_PORT >/dev/null 2>&1 &
+		wait_until 30 listening $SRV_PORT
+		assert_eq "$(listener_kind $SRV_PORT)" mptcp "iperf3 after reboot"
+		kill %1 2>/dev/null
+		;;
+	esac
+	return 0
+}
