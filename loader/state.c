@@ -58,7 +58,8 @@ bool state_is_pinned(void)
 	char p[PATH_MAX];
 
 	pin_path(p, sizeof(p), LINK_PIN);
-	return access(p, F_OK) == 0;
+	/* Not allowed to look: say "pinned" and let opening explain why not. */
+	return access(p, F_OK) == 0 || errno == EACCES || errno == EPERM;
 }
 
 static void parent_dir(const char *path, char *buf, size_t len)
@@ -140,8 +141,8 @@ static int open_pin_dir(bool create, int *ret_fd)
 			return fail(EXIT_NOT_LOADED, "not loaded (nothing pinned under %s): "
 				    "run 'mptcpify attach ...' or start mptcpify-bpf.service", pin_root());
 		if (errno == EACCES || errno == EPERM)
-			return fail(EXIT_NOPERM, "cannot open %s: %s: run as root", pin_root(),
-				    strerror(errno));
+			return fail(EXIT_NOPERM, "reading %s needs root (it is private to root): run "
+				    "it with sudo", pin_root());
 		if (errno == ELOOP || errno == ENOTDIR)
 			return fail(EXIT_NOPERM, "%s is not a directory (a symlink?): refusing to "
 				    "trust it; remove it", pin_root());

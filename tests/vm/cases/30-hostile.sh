@@ -1,0 +1,90 @@
+# Load, privilege and odd mounts (issue 6): the exact outcome each time.
+
+need_hook() {
+	has_hook || skip "kernel has no update_socket_protocol (expected on this series)"
+}
+
+as_nobody() {
+	/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"
+}
+
+sum_storms() {  # sum_storms KEY FILES...: add up KEY=N over storm outputs
+	key=$1; shift
+	cat "$@" | sed -n "s/^$key=//p" | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# timeout: 120
+test_storm_while_rules_change() {
+	need_hook
+	expect_exit 0 mptcpify attach --runtime --comm sockloop
+	before=$(mptcpify --json status | tr ',{' '\n\n' | sed -n 's/^"rewritten_to_mptcp":\([0-9]*\).*/\1/p')
+	for i in 1 2 3 4 5 6 7 8; do
+		"$(prog sockloop)" --storm 10 >"/tmp/storm.$i" 2>&1 &
+	done
+	end=$((SECONDS + 10)); n=0
+	while [ $SECONDS -lt $end ]; do
+		mptcpify attach --runtime --comm "churn$n" >/dev/null || fail "attach during the storm"
+		mptcpify detach --runtime --comm "churn$n" >/dev/null || fail "detach during the storm"
+		n=$((n + 1))
+		sleep 0.01
+	done
+	wait
+	cat /tmp/storm.*
+	errors=$(sum_storms errors /tmp/storm.*)
+	mptcp=$(sum_storms mptcp /tmp/storm.*)
+	tcp=$(sum_storms tcp /tmp/storm.*)
+	total=$(sum_storms sockets /tmp/storm.*)
+	echo "rule changes: $n; sockets: $total (mptcp $mptcp, tcp $tcp), errors $errors"
+	assert_eq 0 "$errors" "socket() errors during the storm"
+	[ "$total" -gt 0 ] || fail "no sockets opened"
+	assert_eq "$total" "$mptcp" "every storm socket is MPTCP"
+	hits=$(mptcpify --json list | sed -n 's/.*"comm":"sockloop","hits":\([0-9]*\).*/\1/p')
+	assert_eq "$mptcp" "$hits" "the rule's hit counter equals the sockets opened"
+	after=$(mptcpify --json status | tr ',{' '\n\n' | sed -n 's/^"rewritten_to_mptcp":\([0-9]*\).*/\1/p')
+	assert_eq "$mptcp" "$((after - before))" "the global counter equals the sockets opened"
+}
+
+test_unprivileged_user_cannot_touch_pins() {
+	need_hook
+	[ -x /usr/bin/setpriv ] || fail "util-linux setpriv missing from the guest"
+	expect_exit 0 mptcpify attach --runtime --comm sockprobe
+	as_nobody bpftool map dump pinned /sys/fs/bpf/mptcpify/comm_rules >/tmp/o 2>&1 &&
+		fail "nobody read the comm map: $(cat /tmp/o)"
+	as_nobody bpftool map update pinned /sys/fs/bpf/mptcpify/comm_rules \
+		key hex 41 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 value hex 0 0 0 0 0 0 0 0 >/tmp/o 2>&1 &&
+		fail "nobody wrote the comm map"
+	# The re-pin trick: get a readable pin and pin it again where one may write.
+	mkdir -p /sys/fs/bpf/open && chmod 1777 /sys/fs/bpf/open
+	as_nobody bpftool map pin pinned /sys/fs/bpf/mptcpify/comm_rules /sys/fs/bpf/open/x >/tmp/o 2>&1 &&
+		fail "nobody re-pinned the comm map"
+	[ -e /sys/fs/bpf/open/x ] && fail "a re-pinned map appeared"
+	out=$(as_nobody mptcpify list 2>&1); rc=$?
+	echo "$out"
+	assert_eq 3 "$rc" "list as nobody"
+	echo "$out" | grep -q "needs root" || fail "list as nobody does not say why"
+	return 0
+}
+
+test_pin_dir_not_trusted_if_open() {
+	need_hook
+	mkdir -m 0777 /sys/fs/bpf/mptcpify
+	out=$(mptcpify attach --runtime --comm x 2>&1); rc=$?
+	echo "$out"
+	assert_eq 3 "$rc" "attach into a 0777 pin directory"
+	echo "$out" | grep -q "mode 0777, open to other users" || fail "no reason given"
+}
+
+test_bpffs_missing_or_wrong() {
+	need_hook
+	umount /sys/fs/bpf || fail "cannot unmount bpffs"
+	expect_exit 0 mptcpify attach --runtime --comm x
+	[ "$(stat -f -c %T /sys/fs/bpf)" = bpf_fs ] || fail "attach did not mount bpffs"
+	expect_exit 0 mptcpify unload
+	umount /sys/fs/bpf
+	mount -t tmpfs tmpfs /sys/fs/bpf
+	out=$(mptcpify attach --runtime --comm x 2>&1); rc=$?
+	umount /sys/fs/bpf; mount -t bpf bpf /sys/fs/bpf
+	echo "$out"
+	assert_eq 1 "$rc" "attach with tmpfs on /sys/fs/bpf"
+	echo "$out" | grep -q "is not a BPF filesystem" || fail "no reason given"
+}
