@@ -85,3 +85,28 @@ test_bpffs_missing_or_wrong() {
 	assert_eq 1 "$rc" "attach with tmpfs on /sys/fs/bpf"
 	echo "$out" | grep -q "is not a BPF filesystem" || fail "no reason given"
 }
+
+# coexist ORDER: another tool's fmod_ret program and ours, attached in ORDER.
+coexist() {
+	need_hook
+	mkdir -p /sys/fs/bpf/other
+	cp "$(prog sockprobe)" /tmp/otherprog
+	if [ "$1" = other-first ]; then
+		expect_exit 0 "$(prog other-fmodret)" /sys/fs/bpf/other/link
+		expect_exit 0 mptcpify attach --runtime --comm sockprobe
+	else
+		expect_exit 0 mptcpify attach --runtime --comm sockprobe
+		expect_exit 0 "$(prog other-fmodret)" /sys/fs/bpf/other/link
+	fi
+	assert_eq 2 "$(bpftool link show | grep -c '^[0-9]*: tracing')" "two tracing links"
+	assert_eq 262 "$("$(prog sockprobe)" -4 | sed -n 's/^protocol=//p')" "ours rewrites sockprobe"
+	assert_eq 262 "$(/tmp/otherprog -4 | sed -n 's/^protocol=//p')" "theirs rewrites otherprog"
+	cp "$(prog sockprobe)" /tmp/neither
+	assert_eq 6 "$(/tmp/neither -4 | sed -n 's/^protocol=//p')" "neither selects this one"
+	rm /sys/fs/bpf/other/link
+	assert_eq 262 "$("$(prog sockprobe)" -4 | sed -n 's/^protocol=//p')" "ours after theirs left"
+	assert_eq 6 "$(/tmp/otherprog -4 | sed -n 's/^protocol=//p')" "otherprog after theirs left"
+}
+
+test_second_fmod_ret_program_attached_before() { coexist other-first; }
+test_second_fmod_ret_program_attached_after() { coexist ours-first; }
