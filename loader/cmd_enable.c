@@ -4,7 +4,6 @@
  * an ExecStartPre= of the service, in the service's brand-new cgroup, so
  * that the service is selected from its first socket after every start;
  * ExecStopPost= removes the rule of the cgroup that is going away. */
-#include <getopt.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -43,20 +42,11 @@ static int systemctl(const char *verb, const char *unit)
 
 static int parse_unit(const char *cmd, int argc, char **argv, const char **unit)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, {} };
 	const char *why = NULL;
-	int c;
+	int r = parse_operands(cmd, argc, argv, 1, 1);
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			help_for(cmd);
-			exit(EXIT_OK);
-		}
-		return usage_error(cmd, "see 'mptcpify %s --help'", cmd);
-	}
-	if (optind + 1 != argc)
-		return usage_error(cmd, "give exactly one unit: mptcpify %s NAME.service", cmd);
+	if (r >= 0)
+		return r == EXIT_OK ? -1 : r;  /* -1: --help was shown, nothing to do */
 	*unit = argv[optind];
 	if (unit_name_check(*unit, &why) < 0)
 		return fail(EXIT_BAD_UNIT, "cannot %s unit '%s': %s", cmd, *unit, why);
@@ -75,7 +65,7 @@ int do_enable(int argc, char **argv)
 
 	r = parse_unit("enable", argc, argv, &unit);
 	if (r)
-		return r;
+		return r < 0 ? EXIT_OK : r;
 	snprintf(dir, sizeof(dir), "%s/%s.d", unit_dir(), unit);
 	snprintf(path, sizeof(path), "%s/%s", dir, DROPIN_NAME);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -113,7 +103,7 @@ int do_disable(int argc, char **argv)
 
 	r = parse_unit("disable", argc, argv, &unit);
 	if (r)
-		return r;
+		return r < 0 ? EXIT_OK : r;
 	snprintf(dir, sizeof(dir), "%s/%s.d", unit_dir(), unit);
 	snprintf(path, sizeof(path), "%s/%s", dir, DROPIN_NAME);
 	if (unlink(path) < 0) {

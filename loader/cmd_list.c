@@ -59,7 +59,6 @@ static int print_rule(const void *key, uint64_t hits, void *userdata)
 
 int do_list(int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, {} };
 	static const struct { enum state_map map; const char *kind; } order[] = {
 		{ MAP_COMM, "comm" }, { MAP_CGROUP, "cgroup" }, { MAP_EXCLUDE, "exclude" },
 	};
@@ -67,18 +66,10 @@ int do_list(int argc, char **argv)
 	struct mptcpify_config cfg = {};
 	uint64_t st[MPTCPIFY_STAT_MAX] = {};
 	struct list_ctx ctx = {};
-	int c, r;
+	int r = parse_operands("list", argc, argv, 0, 0);
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			help_for("list");
-			return EXIT_OK;
-		}
-		return usage_error("list", "see 'mptcpify list --help'");
-	}
-	if (optind < argc)
-		return usage_error("list", "unexpected argument '%s'", argv[optind]);
+	if (r >= 0)
+		return r;
 
 	if (!state_is_pinned()) {
 		if (arg_json)

@@ -72,21 +72,14 @@ static int exit_code(int status)
 
 int do_run(int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, {} };
 	char path[PATH_MAX], procs[PATH_MAX + 16];
 	struct sigaction sa = { .sa_handler = forward }, ign = { .sa_handler = SIG_IGN };
 	uint64_t id = 0;
-	int c, r, status, ready[2];
+	int r, status, ready[2];
 
-	optind = 0;
-	/* '+': stop at the command, its options are its own. */
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			help_for("run");
-			return EXIT_OK;
-		}
-		return usage_error("run", "see 'mptcpify run --help'");
-	}
+	r = parse_operands("run", argc, argv, 0, argc);
+	if (r >= 0)
+		return r;
 	if (optind >= argc)
 		return usage_error("run", "give the command to run: mptcpify run -- CMD ARGS...");
 	r = need_bpf_privileges("run");

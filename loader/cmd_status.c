@@ -187,21 +187,12 @@ static void print_counters(struct report *rep)
 
 int do_status(int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, {} };
 	struct report rep = {};
 	bool loaded = false;
-	int c;
+	int r = parse_operands("status", argc, argv, 0, 0);
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			help_for("status");
-			return EXIT_OK;
-		}
-		return usage_error("status", "see 'mptcpify status --help'");
-	}
-	if (optind < argc)
-		return usage_error("status", "unexpected argument '%s'", argv[optind]);
+	if (r >= 0)
+		return r;
 
 	json_init(&rep.j, stdout);
 	if (arg_json) {

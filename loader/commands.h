@@ -18,6 +18,9 @@ int do_daemon(int argc, char **argv);
 
 /* Prints a subcommand's --help text (also used on usage errors). */
 void help_for(const char *cmd);
+/* For commands whose only option is --help: -1 to go on, with optind at the
+ * first of min..max operands; else the exit status (help shown, or misuse). */
+int parse_operands(const char *cmd, int argc, char **argv, int min, int max);
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

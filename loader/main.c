@@ -102,6 +102,27 @@ void help_for(const char *cmd)
 		}
 }
 
+int parse_operands(const char *cmd, int argc, char **argv, int min, int max)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, {} };
+	int c;
+
+	optind = 0;
+	/* '+': operands end option parsing (run's command has options of its own). */
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			help_for(cmd);
+			return EXIT_OK;
+		}
+		return usage_error(cmd, "see 'mptcpify %s --help'", cmd);
+	}
+	if (argc - optind > max)
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind + max]);
+	if (argc - optind < min)
+		return usage_error(cmd, "missing argument: see 'mptcpify %s --help'", cmd);
+	return -1;
+}
+
 int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
