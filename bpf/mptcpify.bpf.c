@@ -36,7 +36,7 @@ struct {
 	__uint(max_entries, MPTCPIFY_MAX_COMM_RULES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, char[MPTCPIFY_COMM_LEN]);
-	__type(value, struct mptcpify_hits);
+	__type(value, struct mptcpify_rule);
 } comm_rules SEC(".maps");
 
 struct {
@@ -44,7 +44,7 @@ struct {
 	__uint(max_entries, MPTCPIFY_MAX_EXCLUDES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, char[MPTCPIFY_COMM_LEN]);
-	__type(value, struct mptcpify_hits);
+	__type(value, struct mptcpify_rule);
 } comm_exclude SEC(".maps");
 
 struct {
@@ -52,7 +52,7 @@ struct {
 	__uint(max_entries, MPTCPIFY_MAX_CGROUP_RULES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
-	__type(value, struct mptcpify_hits);
+	__type(value, struct mptcpify_rule);
 } cgroup_rules SEC(".maps");
 
 struct {
@@ -84,7 +84,7 @@ static __always_inline void count(__u32 stat)
 		__sync_fetch_and_add(v, 1);
 }
 
-static __always_inline void hit(struct mptcpify_hits *h)
+static __always_inline void hit(struct mptcpify_rule *h)
 {
 	if (h)
 		__sync_fetch_and_add(&h->hits, 1);
@@ -128,7 +128,7 @@ static __always_inline __u16 selected(const struct mptcpify_config *cfg, const c
 		return MPTCPIFY_REASON_ALL;
 	}
 	if (cfg->n_comm) {
-		struct mptcpify_hits *h = bpf_map_lookup_elem(&comm_rules, comm);
+		struct mptcpify_rule *h = bpf_map_lookup_elem(&comm_rules, comm);
 
 		if (h) {
 			hit(h);
@@ -140,7 +140,7 @@ static __always_inline __u16 selected(const struct mptcpify_config *cfg, const c
 		 * through its first MPTCPIFY_MAX_CGROUP_DEPTH levels. */
 		for (int level = 0; level <= MPTCPIFY_MAX_CGROUP_DEPTH; level++) {
 			__u64 id = bpf_get_current_ancestor_cgroup_id(level);
-			struct mptcpify_hits *h;
+			struct mptcpify_rule *h;
 
 			if (!id)
 				break;
@@ -197,7 +197,7 @@ int BPF_PROG(mptcpify_socket, int family, int type, int protocol)
 	bpf_get_current_comm(comm, sizeof(comm));
 
 	if (cfg->n_exclude) {
-		struct mptcpify_hits *h = bpf_map_lookup_elem(&comm_exclude, comm);
+		struct mptcpify_rule *h = bpf_map_lookup_elem(&comm_exclude, comm);
 
 		if (h) {
 			hit(h);

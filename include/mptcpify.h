@@ -7,7 +7,7 @@
 
 #include <linux/types.h>
 
-#define MPTCPIFY_ABI 1
+#define MPTCPIFY_ABI 2
 
 /* The kernel keeps 15 bytes of a task's name plus the NUL (TASK_COMM_LEN). */
 #define MPTCPIFY_COMM_LEN 16
@@ -39,11 +39,19 @@ struct mptcpify_config {
 };
 
 /* Map "comm_rules" / "comm_exclude": key is the comm, NUL padded to 16 bytes;
- * map "cgroup_rules": key is the cgroup id (__u64). Values are per-CPU hit
- * counters, summed by user space. */
-struct mptcpify_hits {
+ * map "cgroup_rules": key is the cgroup id (__u64). Values are per-CPU: the
+ * program only counts hits (summed by user space); user space writes the
+ * same flags into every CPU's copy. */
+struct mptcpify_rule {
 	__u64 hits;
+	__u32 flags;          /* MPTCPIFY_RULE_* */
+	__u32 pad;
 };
+
+/* The rule comes from the configuration file: a reload of the file may
+ * remove it. Rules without it were added at run time (--runtime, run,
+ * enable) and are left alone by reloads. */
+#define MPTCPIFY_RULE_SAVED 0x1
 
 /* Map "stats": per-CPU array indexed by these. */
 enum mptcpify_stat {

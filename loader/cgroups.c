@@ -192,3 +192,18 @@ int unit_cgroup(const char *unit, char *buf, size_t len)
 	snprintf(buf, len, "%s%s", CGROUP2_ROOT, out);
 	return 0;
 }
+
+int cgroup_resolve_quiet(const char *path_or_unit, bool is_unit, uint64_t *id)
+{
+	char cg[PATH_MAX], canon[PATH_MAX];
+	bool was = log_quiet;
+	int r = 0;
+
+	log_quiet = true;
+	if (is_unit)
+		r = unit_cgroup(path_or_unit, cg, sizeof(cg));
+	if (!r)
+		r = cgroup_resolve(is_unit ? cg : path_or_unit, id, canon, sizeof(canon), NULL);
+	log_quiet = was;
+	return r;
+}

@@ -3,6 +3,7 @@
 #ifndef MPTCPIFY_CGROUPS_H
 #define MPTCPIFY_CGROUPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,10 @@ int cgroup_path_of(uint64_t id, char *buf, size_t len);
 
 /* The cgroup of process pid (0 = self), as an absolute path. */
 int cgroup_of_pid(int pid, char *buf, size_t len);
+
+/* PATH, or UNIT's current cgroup, to an id; 0 or an exit status, silently
+ * (for rules that may legitimately not resolve now: a stopped unit). */
+int cgroup_resolve_quiet(const char *path_or_unit, bool is_unit, uint64_t *id);
 
 /* A unit's current cgroup via systemctl: 0 or an exit status, printed. */
 int unit_cgroup(const char *unit, char *buf, size_t len);

@@ -71,8 +71,9 @@ static int log_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Opens the state for writing, applies old -> new, closes (drops the lock). */
-static int apply(const struct mptcpify_conf *old, const struct mptcpify_conf *new, bool *created)
+/* Opens the state for writing, applies the configuration, closes (drops
+ * the lock). */
+static int apply(const struct mptcpify_conf *new, bool *created)
 {
 	struct state s = STATE_INIT;
 	int r = state_open(&s, STATE_WRITE | STATE_CREATE);
@@ -80,25 +81,21 @@ static int apply(const struct mptcpify_conf *old, const struct mptcpify_conf *ne
 	if (!r) {
 		if (created)
 			*created = s.created;
-		r = persist_apply(&s, old, new);
+		r = persist_apply(&s, new);
 	}
 	state_close(&s);
 	return r;
 }
 
-static void reload(struct mptcpify_conf *current)
+static void reload(void)
 {
 	struct mptcpify_conf next = {};
 
 	notify("RELOADING=1");
-	if (persist_load(&next) != 0) {
+	if (persist_load(&next) != 0)
 		fprintf(stderr, "mptcpify: configuration not reloaded: the rules in force are kept\n");
-	} else if (apply(current, &next, NULL) == 0) {
-		conf_free(current);
-		*current = next;
-		memset(&next, 0, sizeof(next));
+	else if (apply(&next, NULL) == 0)
 		printf("configuration reloaded\n");
-	}
 	conf_free(&next);
 	notify("READY=1");
 }
@@ -136,7 +133,7 @@ int do_daemon(int argc, char **argv)
 	r = persist_load(&conf);
 	if (r)
 		return r;
-	r = apply(NULL, &conf, &created);
+	r = apply(&conf, &created);
 	if (r)
 		goto out;
 	printf("%s %s; %zu comm, %zu cgroup, %zu unit rules, %zu excludes%s\n",
@@ -144,10 +141,11 @@ int do_daemon(int argc, char **argv)
 	       conf.comms.n, conf.cgroups.n, conf.units.n, conf.exclude_comms.n,
 	       conf.all ? ", system-wide" : "");
 
-	r = state_open(&s, 0);
+	/* Write access: the ring buffer's consumer position is ours to move. */
+	r = state_open(&s, STATE_WRITE);
 	if (r)
 		goto out;
-	closep(&s.dir_fd);  /* readers hold no lock while waiting */
+	closep(&s.dir_fd);  /* no lock held while waiting */
 	s.dir_fd = -1;
 	rb = ring_buffer__new(s.map_fd[MAP_EVENTS], log_event, &rl, NULL);
 	if (!rb)
@@ -157,7 +155,7 @@ int do_daemon(int argc, char **argv)
 	while (!got_term) {
 		if (got_hup) {
 			got_hup = 0;
-			reload(&conf);
+			reload();
 		}
 		if (rb)
 			ring_buffer__poll(rb, 500);

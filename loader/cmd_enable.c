@@ -14,6 +14,8 @@
 #include "cgroups.h"
 #include "commands.h"
 #include "config.h"
+#include "rules.h"
+#include "state.h"
 #include "util.h"
 
 #define DROPIN_NAME "50-mptcpify.conf"
@@ -95,6 +97,23 @@ int do_enable(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The running instance's cgroup rule goes now: its ExecStopPost= is gone
+ * with the drop-in, and its new sockets should be TCP from now on. */
+static void deselect_running(const char *unit)
+{
+	struct state s = STATE_INIT;
+	bool was = log_quiet;
+	uint64_t id;
+
+	if (!state_is_pinned() || cgroup_resolve_quiet(unit, true, &id) != 0)
+		return;
+	log_quiet = true;
+	if (state_open(&s, STATE_WRITE) == 0 && rule_cgroup_del(&s, id) == 0)
+		rules_recount(&s);
+	log_quiet = was;
+	state_close(&s);
+}
+
 int do_disable(int argc, char **argv)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32];
@@ -115,9 +134,10 @@ int do_disable(int argc, char **argv)
 		return EXIT_OK;
 	}
 	rmdir(dir);  /* only if nothing else is in it */
+	deselect_running(unit);
 	if (systemctl("daemon-reload", NULL) < 0)
 		warn("systemctl daemon-reload failed: run it");
 	if (!arg_json)
-		printf("%s: disabled; it keeps MPTCP for new sockets until it restarts\n", unit);
+		printf("%s: disabled; its new sockets are TCP\n", unit);
 	return EXIT_OK;
 }

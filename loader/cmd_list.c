@@ -19,7 +19,7 @@ struct list_ctx {
 	size_t n;
 };
 
-static int print_rule(const void *key, uint64_t hits, void *userdata)
+static int print_rule(const void *key, uint64_t hits, uint32_t flags, void *userdata)
 {
 	struct list_ctx *ctx = userdata;
 	char target[PATH_MAX + 64], comm[MPTCPIFY_COMM_LEN];
@@ -50,9 +50,11 @@ static int print_rule(const void *key, uint64_t hits, void *userdata)
 			json_string(&ctx->j, "comm", target);
 		}
 		json_u64(&ctx->j, "hits", hits);
+		json_bool(&ctx->j, "saved", flags & MPTCPIFY_RULE_SAVED);
 		json_close_object(&ctx->j);
 	} else {
-		printf("%-8s %-48s %12" PRIu64 "\n", ctx->kind, target, hits);
+		printf("%-8s %-48s %12" PRIu64 "%s\n", ctx->kind, target, hits,
+		       flags & MPTCPIFY_RULE_SAVED ? "" : "  (runtime)");
 	}
 	return 0;
 }

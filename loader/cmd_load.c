@@ -19,7 +19,7 @@ int do_load(int argc, char **argv)
 	if (!r)
 		r = state_open(&s, STATE_WRITE | STATE_CREATE);
 	if (!r && s.created)
-		r = persist_apply(&s, NULL, &conf);
+		r = persist_apply(&s, &conf);
 	if (!r && !arg_json)
 		printf("%s under %s\n", s.created ? "loaded and pinned" : "already loaded", pin_root());
 	state_close(&s);

@@ -209,11 +209,12 @@ static int change_live(struct state *s, enum verb verb, struct selection *sel,
 {
 	bool add = verb == VERB_ATTACH || verb == VERB_EXCLUDE;
 	enum state_map map = verb >= VERB_EXCLUDE ? MAP_EXCLUDE : MAP_COMM;
+	uint32_t flags = sel->runtime ? 0 : MPTCPIFY_RULE_SAVED;
 	size_t k = 0;
 	int r;
 
 	for (size_t i = 0; i < sel->n_comms; i++, k++) {
-		r = add ? rule_comm_add(s, map, sel->comms[i]) : rule_comm_del(s, map, sel->comms[i]);
+		r = add ? rule_comm_add(s, map, sel->comms[i], flags) : rule_comm_del(s, map, sel->comms[i]);
 		res[k] = r;
 		if (r == -E2BIG)
 			return fail(EXIT_FULL, "the %s map is full (%d entries): detach some rules "
@@ -231,7 +232,7 @@ static int change_live(struct state *s, enum verb verb, struct selection *sel,
 			res[k] = -ENOENT;
 			continue;
 		}
-		r = add ? rule_cgroup_add(s, t[i].id) : rule_cgroup_del(s, t[i].id);
+		r = add ? rule_cgroup_add(s, t[i].id, flags) : rule_cgroup_del(s, t[i].id);
 		res[k] = r;
 		if (r == -E2BIG)
 			return fail(EXIT_FULL, "the cgroup rule map is full (%d entries): detach some "
@@ -306,7 +307,7 @@ static int run_verb(enum verb verb, int argc, char **argv)
 
 		r = persist_load(&all);
 		if (!r)
-			r = persist_apply(&s, NULL, &all);
+			r = persist_apply(&s, &all);
 		conf_free(&all);
 		if (r)
 			goto out;

@@ -91,84 +91,127 @@ static int map_full(const char *what)
 	return fail(EXIT_FULL, "the %s map is full: detach some rules first", what);
 }
 
-static int apply_comms(struct state *s, enum state_map map, const struct conf_list *old,
-		       const struct conf_list *new)
+/* Saved rules of a map that the new configuration no longer has. */
+struct stale {
+	enum state_map map;
+	const struct mptcpify_conf *new;
+	const uint64_t *ids;        /* MAP_CGROUP: ids the new configuration resolves to */
+	size_t n_ids;
+	char (*comms)[MPTCPIFY_COMM_LEN];
+	uint64_t *cgroups;
+	size_t n;
+};
+
+static int collect_stale(const void *key, uint64_t hits, uint32_t flags, void *userdata)
 {
-	for (size_t i = 0; old && i < old->n; i++)
-		if (!list_has(new, old->v[i]))
-			rule_comm_del(s, map, old->v[i]);
-	for (size_t i = 0; new && i < new->n; i++) {
-		int r = rule_comm_add(s, map, new->v[i]);
+	struct stale *st = userdata;
+	bool keep = false;
+
+	if (!(flags & MPTCPIFY_RULE_SAVED))
+		return 0;  /* a runtime rule: not the file's to remove */
+	if (st->map == MAP_CGROUP) {
+		uint64_t id;
+
+		memcpy(&id, key, sizeof(id));
+		for (size_t i = 0; i < st->n_ids && !keep; i++)
+			keep = st->ids[i] == id;
+		if (!keep) {
+			st->cgroups = realloc(st->cgroups, (st->n + 1) * sizeof(*st->cgroups));
+			if (!st->cgroups)
+				return -ENOMEM;
+			st->cgroups[st->n++] = id;
+		}
+	} else {
+		char comm[MPTCPIFY_COMM_LEN];
+
+		memcpy(comm, key, sizeof(comm));
+		keep = list_has(st->map == MAP_COMM ? &st->new->comms : &st->new->exclude_comms, comm);
+		if (!keep) {
+			st->comms = realloc(st->comms, (st->n + 1) * sizeof(*st->comms));
+			if (!st->comms)
+				return -ENOMEM;
+			memcpy(st->comms[st->n++], comm, sizeof(comm));
+		}
+	}
+	return 0;
+}
+
+static int remove_stale(struct state *s, enum state_map map, const struct mptcpify_conf *new,
+			const uint64_t *ids, size_t n_ids)
+{
+	struct stale st = { .map = map, .new = new, .ids = ids, .n_ids = n_ids };
+	int r = rules_foreach(s, map, collect_stale, &st);
+
+	for (size_t i = 0; !r && i < st.n; i++) {
+		if (map == MAP_CGROUP)
+			rule_cgroup_del(s, st.cgroups[i]);
+		else
+			rule_comm_del(s, map, st.comms[i]);
+	}
+	free(st.comms);
+	free(st.cgroups);
+	return r < 0 ? fail(EXIT_INTERNAL, "cannot read the rules: %s", strerror(-r)) : 0;
+}
+
+static int add_comms(struct state *s, enum state_map map, const struct conf_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		int r = rule_comm_add(s, map, l->v[i], MPTCPIFY_RULE_SAVED);
 
 		if (r == -E2BIG)
 			return map_full(map == MAP_COMM ? "comm rule" : "exclude");
 		if (r < 0 && r != -EEXIST)
-			return fail(EXIT_INTERNAL, "cannot add comm %s: %s", new->v[i], strerror(-r));
+			return fail(EXIT_INTERNAL, "cannot add comm %s: %s", l->v[i], strerror(-r));
 	}
 	return 0;
 }
 
-/* Cgroup paths and units resolve to ids; one that does not resolve (not
- * created yet, unit stopped) is skipped with a note. */
-static int resolve_quiet(const char *path, bool unit, uint64_t *id)
+/* The ids of the configuration's cgroups and running units. */
+static int resolve_ids(const struct mptcpify_conf *c, uint64_t **ret, size_t *n)
 {
-	char cg[PATH_MAX], canon[PATH_MAX];
-	int saved = dup(2), devnull, r;
+	const struct conf_list *lists[] = { &c->cgroups, &c->units };
 
-	/* The resolvers print their reason; here a miss is only a note. */
-	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (devnull >= 0)
-		dup2(devnull, 2);
-	r = unit ? unit_cgroup(path, cg, sizeof(cg)) : 0;
-	if (!r)
-		r = cgroup_resolve(unit ? cg : path, id, canon, sizeof(canon), NULL);
-	if (saved >= 0) {
-		dup2(saved, 2);
-		close(saved);
-	}
-	if (devnull >= 0)
-		close(devnull);
-	return r;
-}
-
-static int apply_cgroups(struct state *s, const struct conf_list *old,
-			 const struct conf_list *new, bool unit)
-{
-	uint64_t id;
-
-	for (size_t i = 0; old && i < old->n; i++)
-		if (!list_has(new, old->v[i]) && resolve_quiet(old->v[i], unit, &id) == 0)
-			rule_cgroup_del(s, id);
-	for (size_t i = 0; new && i < new->n; i++) {
-		int r;
-
-		if (resolve_quiet(new->v[i], unit, &id) != 0) {
-			debug("%s %s: no cgroup now, skipped", unit ? "unit" : "cgroup", new->v[i]);
-			continue;
+	*ret = calloc(c->cgroups.n + c->units.n + 1, sizeof(uint64_t));
+	*n = 0;
+	if (!*ret)
+		return fail(EXIT_INTERNAL, "out of memory");
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			if (cgroup_resolve_quiet(lists[l]->v[i], l == 1, &(*ret)[*n]) == 0)
+				(*n)++;
+			else
+				debug("%s %s: no cgroup now, skipped", l ? "unit" : "cgroup", lists[l]->v[i]);
 		}
-		r = rule_cgroup_add(s, id);
-		if (r == -E2BIG)
-			return map_full("cgroup rule");
-		if (r < 0 && r != -EEXIST)
-			return fail(EXIT_INTERNAL, "cannot add cgroup %s: %s", new->v[i], strerror(-r));
-	}
 	return 0;
 }
 
-int persist_apply(struct state *s, const struct mptcpify_conf *old,
-		  const struct mptcpify_conf *new)
+int persist_apply(struct state *s, const struct mptcpify_conf *new)
 {
+	_cleanup_free_ uint64_t *ids = NULL;
+	size_t n_ids = 0;
 	int r;
 
-	r = apply_comms(s, MAP_COMM, old ? &old->comms : NULL, &new->comms);
+	r = resolve_ids(new, &ids, &n_ids);
 	if (!r)
-		r = apply_comms(s, MAP_EXCLUDE, old ? &old->exclude_comms : NULL, &new->exclude_comms);
+		r = remove_stale(s, MAP_COMM, new, NULL, 0);
 	if (!r)
-		r = apply_cgroups(s, old ? &old->cgroups : NULL, &new->cgroups, false);
+		r = remove_stale(s, MAP_EXCLUDE, new, NULL, 0);
 	if (!r)
-		r = apply_cgroups(s, old ? &old->units : NULL, &new->units, true);
-	if (!r && (!old || old->all != new->all || new->all))
-		r = rule_set_all(s, new->all) < 0 ? fail(EXIT_INTERNAL, "cannot set system-wide mode") : 0;
+		r = remove_stale(s, MAP_CGROUP, new, ids, n_ids);
+	if (!r)
+		r = add_comms(s, MAP_COMM, &new->comms);
+	if (!r)
+		r = add_comms(s, MAP_EXCLUDE, &new->exclude_comms);
+	for (size_t i = 0; !r && i < n_ids; i++) {
+		int e = rule_cgroup_add(s, ids[i], MPTCPIFY_RULE_SAVED);
+
+		if (e == -E2BIG)
+			r = map_full("cgroup rule");
+		else if (e < 0 && e != -EEXIST)
+			r = fail(EXIT_INTERNAL, "cannot add a cgroup rule: %s", strerror(-e));
+	}
+	if (!r && rule_set_all(s, new->all) < 0)
+		r = fail(EXIT_INTERNAL, "cannot set system-wide mode: %s", strerror(errno));
 	if (rules_recount(s) < 0 && !r)
 		r = fail(EXIT_INTERNAL, "cannot update the rule counts: %s", strerror(errno));
 	return r;

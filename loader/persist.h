@@ -21,11 +21,11 @@ int persist_load_main(struct mptcpify_conf *c);
 /* Writes the main file atomically, creating the directory. */
 int persist_save(const struct mptcpify_conf *c);
 
-/* Makes the live maps follow the change from `old` to `new`: rules only in
- * old are removed, rules only in new are added; rules neither mentions
- * (runtime ones) are left alone. Unresolvable cgroups and units are warned
- * about and skipped. 0 or an exit status, printed. */
-int persist_apply(struct state *s, const struct mptcpify_conf *old,
-		  const struct mptcpify_conf *new);
+/* Makes the live maps follow the configuration: saved rules it no longer
+ * has are removed, its rules are added (marked saved); runtime rules are
+ * left alone. Cgroups and units that do not resolve now are skipped (the
+ * daemon resolves again at the next reload). 0 or an exit status, printed.
+ * System-wide mode follows the file. */
+int persist_apply(struct state *s, const struct mptcpify_conf *new);
 
 #endif

@@ -27,19 +27,36 @@ static int ncpus(void)
 }
 
 /* Per-CPU value buffer, zeroed: new rules start with no hits. */
-static struct mptcpify_hits *percpu_zero(void)
+static struct mptcpify_rule *percpu_zero(void)
 {
-	return calloc(ncpus(), sizeof(struct mptcpify_hits));
+	return calloc(ncpus(), sizeof(struct mptcpify_rule));
 }
 
-static int add_key(int fd, const void *key)
+/* Adds flags to an existing rule (a runtime rule that is now also saved).
+ * Hits counted between the read and the write are lost: only on upgrade. */
+static int add_flags(int fd, const void *key, struct mptcpify_rule *v, uint32_t flags)
 {
-	_cleanup_free_ struct mptcpify_hits *v = percpu_zero();
+	if (bpf_map_lookup_elem(fd, key, v) < 0)
+		return -errno;
+	if ((v[0].flags & flags) == flags)
+		return -EEXIST;
+	for (int c = 0; c < ncpus(); c++)
+		v[c].flags |= flags;
+	if (bpf_map_update_elem(fd, key, v, BPF_EXIST) < 0)
+		return -errno;
+	return -EEXIST;
+}
+
+static int add_key(int fd, const void *key, uint32_t flags)
+{
+	_cleanup_free_ struct mptcpify_rule *v = percpu_zero();
 
 	if (!v)
 		return -ENOMEM;
+	for (int c = 0; c < ncpus(); c++)
+		v[c].flags = flags;
 	if (bpf_map_update_elem(fd, key, v, BPF_NOEXIST) < 0)
-		return -errno;
+		return errno == EEXIST ? add_flags(fd, key, v, flags) : -errno;
 	return 0;
 }
 
@@ -48,12 +65,12 @@ static int del_key(int fd, const void *key)
 	return bpf_map_delete_elem(fd, key) < 0 ? -errno : 0;
 }
 
-int rule_comm_add(struct state *s, enum state_map map, const char *comm)
+int rule_comm_add(struct state *s, enum state_map map, const char *comm, uint32_t flags)
 {
 	char key[MPTCPIFY_COMM_LEN];
 
 	comm_key(comm, key);
-	return add_key(s->map_fd[map], key);
+	return add_key(s->map_fd[map], key, flags);
 }
 
 int rule_comm_del(struct state *s, enum state_map map, const char *comm)
@@ -64,9 +81,9 @@ int rule_comm_del(struct state *s, enum state_map map, const char *comm)
 	return del_key(s->map_fd[map], key);
 }
 
-int rule_cgroup_add(struct state *s, uint64_t id)
+int rule_cgroup_add(struct state *s, uint64_t id, uint32_t flags)
 {
-	return add_key(s->map_fd[MAP_CGROUP], &id);
+	return add_key(s->map_fd[MAP_CGROUP], &id, flags);
 }
 
 int rule_cgroup_del(struct state *s, uint64_t id)
@@ -176,7 +193,7 @@ int stats_read(struct state *s, uint64_t out[MPTCPIFY_STAT_MAX])
 int rules_foreach(struct state *s, enum state_map map, rule_visit_fn fn, void *userdata)
 {
 	size_t key_size = map == MAP_CGROUP ? sizeof(__u64) : MPTCPIFY_COMM_LEN;
-	_cleanup_free_ struct mptcpify_hits *v = percpu_zero();
+	_cleanup_free_ struct mptcpify_rule *v = percpu_zero();
 	int fd = s->map_fd[map];
 	char key[64], next[64];
 	void *prev = NULL;
@@ -196,7 +213,7 @@ int rules_foreach(struct state *s, enum state_map map, rule_visit_fn fn, void *u
 		}
 		for (int c = 0; c < ncpus(); c++)
 			hits += v[c].hits;
-		r = fn(key, hits, userdata);
+		r = fn(key, hits, v[0].flags, userdata);
 		if (r)
 			return r;
 	}

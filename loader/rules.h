@@ -10,12 +10,13 @@
 #include "mptcpify.h"
 #include "state.h"
 
-/* 0, -EEXIST when already there (not an error for callers), -E2BIG when the
- * map is full, other -errno. */
-int rule_comm_add(struct state *s, enum state_map map, const char *comm);
+/* 0, -EEXIST when already there (not an error for callers; flags are then
+ * added to the rule's), -E2BIG when the map is full, other -errno. flags:
+ * MPTCPIFY_RULE_SAVED for rules of the configuration file, else 0. */
+int rule_comm_add(struct state *s, enum state_map map, const char *comm, uint32_t flags);
 /* 0, -ENOENT when absent. */
 int rule_comm_del(struct state *s, enum state_map map, const char *comm);
-int rule_cgroup_add(struct state *s, uint64_t id);
+int rule_cgroup_add(struct state *s, uint64_t id, uint32_t flags);
 int rule_cgroup_del(struct state *s, uint64_t id);
 int rule_set_all(struct state *s, bool on);
 /* Empties the rule maps and system-wide mode; keeps counters. */
@@ -28,8 +29,8 @@ int config_read(struct state *s, struct mptcpify_config *cfg);
 /* Per-CPU sums. */
 int stats_read(struct state *s, uint64_t out[MPTCPIFY_STAT_MAX]);
 
-typedef int (*rule_visit_fn)(const void *key, uint64_t hits, void *userdata);
-/* Visits every entry of a rule map with its summed hit count. */
+typedef int (*rule_visit_fn)(const void *key, uint64_t hits, uint32_t flags, void *userdata);
+/* Visits every entry of a rule map with its summed hit count and flags. */
 int rules_foreach(struct state *s, enum state_map map, rule_visit_fn fn, void *userdata);
 
 /* The kernel key for a comm: NUL padded to MPTCPIFY_COMM_LEN. */

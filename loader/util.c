@@ -8,6 +8,7 @@
 
 bool arg_verbose;
 bool arg_json;
+bool log_quiet;
 
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 {
@@ -20,6 +21,8 @@ int fail(int status, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (log_quiet)
+		return status;
 	va_start(ap, fmt);
 	vlog("", fmt, ap);
 	va_end(ap);

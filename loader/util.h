@@ -26,6 +26,8 @@ enum exit_status {
 };
 
 extern bool arg_verbose;
+/* Set around calls whose failures the caller only notes: fail() is silent. */
+extern bool log_quiet;
 extern bool arg_json;
 
 /* One line on stderr: "mptcpify: <message>". Returns the exit status given,

@@ -19,7 +19,7 @@ fi
 # Directives systemd-analyze counts that the unit does not set must be named
 # in a comment with the reason.
 missing=""
-for d in ProtectKernelLogs PrivateUsers ProcSubset User; do
+for d in ProtectKernelTunables ProtectKernelLogs PrivateUsers ProcSubset User; do
 	grep -q "^$d=" "$unit" && continue
 	grep -q "^#.*$d" "$unit" || missing="$missing $d"
 done

@@ -42,7 +42,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ncpu = libbpf_num_possible_cpus();
-	zero = calloc(ncpu > 0 ? ncpu : 1, 8);
+	/* struct mptcpify_rule: hits, flags, pad */
+	zero = calloc(ncpu > 0 ? ncpu : 1, 16);
 	while (now() < end) {
 		memset(key, 0, sizeof(key));
 		snprintf(key, sizeof(key), "churn%lu", changes % 1000);

@@ -53,6 +53,8 @@ test_service_opt_in_survives_restarts() {
 		assert_eq "$(listener_kind $SRV_PORT)" mptcp "opted-in service, start $round"
 		assert_eq "$(listener_kind $((SRV_PORT + 1)))" tcp "other service, start $round"
 	done
+	# The daemon logs each rewritten socket, in the old script's words.
+	wait_until 20 sh -c "journalctl -u mptcpify-bpf.service --no-pager | grep -q 'iperf3\[[0-9]*\] mptcpified (AF_INET'"
 	expect_exit 0 mptcpify disable mptest-a.service
 	expect_exit 0 systemctl restart mptest-a.service
 	wait_until 30 listening $SRV_PORT
