@@ -154,6 +154,29 @@ static void check_all(struct report *rep, bool *loaded)
 	}
 }
 
+/* Runs the kernel skipped: a tracing program does not run on a CPU where
+ * it is already running (recursion protection). With a preemptible kernel a
+ * task preempted inside it makes the next socket() on that CPU miss it, and
+ * that socket stays TCP. */
+static uint64_t recursion_misses(int link_fd)
+{
+	struct bpf_link_info li = {};
+	struct bpf_prog_info pi = {};
+	__u32 len = sizeof(li);
+	uint64_t n = 0;
+	int fd;
+
+	if (bpf_obj_get_info_by_fd(link_fd, &li, &len) < 0)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(li.prog_id);
+	len = sizeof(pi);
+	if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &pi, &len) == 0)
+		n = pi.recursion_misses;
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
 static void print_counters(struct report *rep)
 {
 	static const char *const names[MPTCPIFY_STAT_MAX] = {
@@ -165,11 +188,13 @@ static void print_counters(struct report *rep)
 		[MPTCPIFY_STAT_EVENTS_LOST] = "events_lost",
 	};
 	struct state s = STATE_INIT;
-	uint64_t st[MPTCPIFY_STAT_MAX];
+	uint64_t st[MPTCPIFY_STAT_MAX], missed = 0;
 	int r = state_open(&s, 0);
 
 	if (!r)
 		r = stats_read(&s, st);
+	if (!r)
+		missed = recursion_misses(s.link_fd);
 	state_close(&s);
 	if (r)
 		return;
@@ -177,12 +202,16 @@ static void print_counters(struct report *rep)
 		json_open_object(&rep->j, "counters");
 		for (int i = 0; i < MPTCPIFY_STAT_MAX; i++)
 			json_u64(&rep->j, names[i], st[i]);
+		json_u64(&rep->j, "missed_by_kernel", missed);
 		json_close_object(&rep->j);
 		return;
 	}
 	printf("counters:\n");
 	for (int i = 0; i < MPTCPIFY_STAT_MAX; i++)
 		printf("      %-24s %" PRIu64 "\n", names[i], st[i]);
+	printf("      %-24s %" PRIu64 "%s\n", "missed_by_kernel", missed, missed ?
+	       "  (socket() calls the kernel ran without the program: it was already running"
+	       " on that CPU in a preempted task; those sockets stayed TCP)" : "");
 }
 
 int do_status(int argc, char **argv)

@@ -69,40 +69,52 @@ selected() { # ID FUNCTION: does the filter pick this test?
 }
 
 # --- cleanup between tests ------------------------------------------------------
-BASELINE=" 1 $$ "
-ancestors() { local p=$1; while [ "$p" -gt 1 ]; do echo "$p"; p=$(awk '{ print $4 }' "/proc/$p/stat"); done; }
-
+# Everything but init, this runner and kernel threads is a test's leftover.
+# Only the main shell calls this (run-suite.sh is init's direct child).
 kill_strays() {
-	local keep pid p
-	keep="$BASELINE $(ancestors $BASHPID | tr '\n' ' ')"
+	local p pid c
 	for p in /proc/[0-9]*; do
 		pid=${p#/proc/}
-		case " $keep " in *" $pid "*) continue ;; esac
-		# Kernel threads have no command line.
-		[ -s "$p/cmdline" ] || continue
+		[ "$pid" = 1 ] || [ "$pid" = $$ ] && continue
+		# Kernel threads (and zombies) have an empty command line; procfs
+		# files have no size, so read it.
+		c=""
+		IFS= read -r -d '' c <"$p/cmdline" 2>/dev/null
+		[ -n "$c" ] || continue
 		kill -KILL "$pid" 2>/dev/null
 	done
 }
 
+# Back to a clean machine. Bash globs first, so that the usual case (nothing
+# left over) costs one exec per step at most: every exec is slow under TCG.
 cleanup() {
 	local d i
-	[ -x /usr/sbin/mptcpify ] && /usr/sbin/mptcpify unload >/dev/null 2>&1
-	# The saved selection would come back at the next test's first attach.
-	rm -rf /etc/mptcpify
 	kill_strays
-	# Pinned leftovers (any pin root a test chose): the suite owns bpffs.
-	rm -rf /sys/fs/bpf/* 2>/dev/null
-	/usr/sbin/ip -all netns delete 2>/dev/null
+	# mptcpify's state lives in bpffs: with nothing pinned there is nothing
+	# to unload (and a dynamic exec costs ~0.1 s under TCG). Pins left
+	# after the unload (any pin root a test chose) go too: the suite owns
+	# bpffs.
+	set -- /sys/fs/bpf/*
+	if [ -e "$1" ]; then
+		[ -x /usr/sbin/mptcpify ] && /usr/sbin/mptcpify unload >/dev/null 2>&1
+		rm -rf /sys/fs/bpf/*
+	fi
+	for d in /run/netns/*; do [ -e "$d" ] && /usr/sbin/ip netns delete "${d##*/}"; done
 	# Links a test made in the initial namespace.
-	for d in $(/usr/sbin/ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
-		[ "$d" = lo ] || /usr/sbin/ip link del "$d" 2>/dev/null
+	for d in /sys/class/net/*; do
+		[ "${d##*/}" = lo ] || [ ! -e "$d" ] || /usr/sbin/ip link del "${d##*/}" 2>/dev/null
 	done
 	/usr/sbin/ip mptcp endpoint flush 2>/dev/null
+	# Files a test left in /tmp (the runner's own live in $WORK).
+	for d in /tmp/* /tmp/.[!.]*; do
+		[ -e "$d" ] && [ "$d" != "$WORK" ] && rm -rf "$d"
+	done
 	echo 1 >/proc/sys/net/mptcp/enabled 2>/dev/null
 	# Test cgroups, children first; a killed process may take a moment to go.
-	for i in 1 2 3; do
-		find /sys/fs/cgroup -mindepth 1 -maxdepth 1 -type d -name 'test*' 2>/dev/null | grep -q . || break
-		find /sys/fs/cgroup -mindepth 1 -depth -type d -path '/sys/fs/cgroup/test*' -exec rmdir {} + 2>/dev/null
+	for i in 1 2 3 4 5; do
+		set -- /sys/fs/cgroup/test*
+		[ -e "$1" ] || break
+		find "$@" -depth -type d -exec rmdir {} + 2>/dev/null
 		sleep 0.2
 	done
 }
@@ -110,54 +122,75 @@ cleanup() {
 # --- running one test -----------------------------------------------------------
 ms() { local u; read -r u _ </proc/uptime; echo $(( ${u%.*} * 1000 + 10#${u#*.} * 10 )); }
 
+first_line() { # PREFIX FILE: rest of the first line of FILE starting with PREFIX
+	local l
+	while IFS= read -r l; do
+		case $l in "$1"*) echo "${l#"$1"}"; return 0 ;; esac
+	done <"$2"
+	return 1
+}
+
 # run_test ID FILE FUNCTION TIMEOUT: output to the console, prefixed with the
 # id; sets RES to "PASS", "FAIL reason" or "SKIP reason".
 run_test() {
-	local id=$1 file=$2 fn=$3 limit=$4 tmp status rc pid wpid reason
+	local id=$1 file=$2 fn=$3 limit=$4 tmp status rc pid wpid ppid why
 	tmp=$WORK/t/${id//\//_}
 	rm -rf "$tmp"; mkdir -p "$tmp"
-	status=$WORK/status; : >"$status"; rm -f "$WORK/rc" "$WORK/timedout"
-	# set -m: the test gets its own process group, so a timeout kills the
-	# test and whatever it started in one go.
+	status=$WORK/status; : >"$status"; rm -f "$WORK/timedout"
+	# The prefixer reads a fifo, not a pipe from the test: a server the test
+	# left running in the background would hold a pipe open, and the runner
+	# would wait for it. The runner waits for the test shell alone.
+	rm -f "$WORK/out"; mkfifo "$WORK/out"
+	while IFS= read -r line; do printf '%s: %s\n' "$id" "$line"; done <"$WORK/out" &
+	ppid=$!
+	# set -m: the test gets its own process group, so one kill ends the test
+	# and whatever it started.
 	set -m
-	{
-		(
-			exec 7>&-	# the result channel is the runner's alone
-			cd "$tmp" || exit 1
-			export T_NAME=$id T_TMP=$tmp T_STATUS=$status
-			. /suite/lib.sh
-			. "$file"
-			# A subshell of its own: skip and fail end it with exit, and
-			# the status must still be written.
-			("$fn")
-			echo $? >"$WORK/rc"
-		) </dev/null 2>&1 | while IFS= read -r line; do printf '%s: %s\n' "$id" "$line"; done
-	} &
+	(
+		exec 7>&-	# the result channel is the runner's alone
+		cd "$tmp" || exit 1
+		export T_NAME=$id T_TMP=$tmp T_STATUS=$status
+		. /suite/lib.sh
+		. "$file"
+		"$fn"
+	) >"$WORK/out" 2>&1 </dev/null &
 	pid=$!
-	{ sleep "$limit"; echo >"$WORK/timedout"; kill -TERM -- "-$pid"; sleep 2; kill -KILL -- "-$pid"; } >/dev/null 2>&1 &
+	{ sleep "$limit"; : >"$WORK/timedout"; kill -TERM -- "-$pid"; sleep 2; kill -KILL -- "-$pid"; } >/dev/null 2>&1 &
 	wpid=$!
 	set +m
+	# The subshell's status: its return, fail's/skip's exit, or 128+signal.
 	wait "$pid" 2>/dev/null
+	rc=$?
+	# Whatever the test left behind in its group goes now, then the watchdog.
+	kill -KILL -- "-$pid" 2>/dev/null
 	kill -KILL -- "-$wpid" 2>/dev/null
 	wait "$wpid" 2>/dev/null
+	# The prefixer ends when the last writer is gone; one that escaped the
+	# group (setsid) is killed by cleanup's kill_strays after 2 s.
+	local i
+	for ((i = 0; i < 20; i++)); do
+		kill -0 "$ppid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill_strays
+	wait "$ppid" 2>/dev/null
 
-	rc=$(cat "$WORK/rc" 2>/dev/null)
-	reason=$(grep -m1 '^FAIL ' "$status" | cut -d' ' -f2-)
 	if [ -e "$WORK/timedout" ]; then
 		RES="FAIL timed out after ${limit}s"
-	elif grep -q '^FAIL' "$status"; then
-		RES="FAIL ${reason:-failed}"
-	elif [ "$rc" = 77 ] && grep -q '^SKIP' "$status"; then
-		RES="SKIP $(grep -m1 '^SKIP ' "$status" | cut -d' ' -f2-)"
+	elif why=$(first_line "FAIL " "$status") || first_line FAIL "$status" >/dev/null; then
+		RES="FAIL ${why:-failed}"
+	elif [ "$rc" = 77 ] && why=$(first_line "SKIP" "$status"); then
+		why=${why# }
+		RES="SKIP ${why:-no reason given}"
 	elif [ "$rc" = 0 ]; then
 		RES="PASS"
-	elif [ -z "$rc" ]; then
-		RES="FAIL the test shell exited early (exit or signal, no status)"
+	elif [ "$rc" -gt 128 ]; then
+		RES="FAIL the test shell was killed by signal $((rc - 128))"
 	else
 		RES="FAIL returned $rc"
 	fi
 	# One line per result: a reason with newlines would break the channel.
-	RES=$(echo "$RES" | tr '\n\r' '  ' | sed 's/ *$//')
+	RES=${RES//[$'\n\r']/ }
 	rm -rf "$tmp"
 }
 

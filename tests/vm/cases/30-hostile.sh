@@ -32,9 +32,15 @@ test_storm_while_rules_change() {
 	tcp=$(sum_storms tcp /tmp/storm.*)
 	total=$(sum_storms sockets /tmp/storm.*)
 	echo "rule changes: $n; sockets: $total (mptcp $mptcp, tcp $tcp), errors $errors"
+	mptcpify status
 	assert_eq 0 "$errors" "socket() errors during the storm"
 	[ "$total" -gt 0 ] || fail "no sockets opened"
-	assert_eq "$total" "$mptcp" "every storm socket is MPTCP"
+	# A preemptible kernel skips a tracing program on a CPU where it is
+	# already running (a task preempted inside it): those sockets stay TCP.
+	# Everything must still add up: MPTCP + missed runs = sockets opened.
+	missed=$(mptcpify --json status | tr ',{' '\n\n' | sed -n 's/^"missed_by_kernel":\([0-9]*\).*/\1/p')
+	assert_eq "$tcp" "$missed" "TCP sockets = runs the kernel skipped"
+	assert_eq "$total" "$((mptcp + missed))" "MPTCP + skipped = sockets opened"
 	hits=$(mptcpify --json list | sed -n 's/.*"comm":"sockloop","hits":\([0-9]*\).*/\1/p')
 	assert_eq "$mptcp" "$hits" "the rule's hit counter equals the sockets opened"
 	after=$(mptcpify --json status | tr ',{' '\n\n' | sed -n 's/^"rewritten_to_mptcp":\([0-9]*\).*/\1/p')
