@@ -121,12 +121,14 @@ static int check_comms(struct selection *sel)
 {
 	for (size_t i = 0; i < sel->n_comms; i++) {
 		const char *why = NULL;
+		char shown[4 * 64 + 8];
 
 		if (comm_name_check(sel->comms[i], &why) < 0) {
-			if (strlen(sel->comms[i]) > 15)
+			printable(sel->comms[i], shown, sizeof(shown));
+			if (strlen(sel->comms[i]) > 15 && !strpbrk(shown, "\\"))
 				return fail(EXIT_BAD_COMM, "invalid comm '%s': %s; the kernel shows it "
-					    "as '%.15s': select that", sel->comms[i], why, sel->comms[i]);
-			return fail(EXIT_BAD_COMM, "invalid comm '%s': %s", sel->comms[i], why);
+					    "as '%.15s': select that", shown, why, sel->comms[i]);
+			return fail(EXIT_BAD_COMM, "invalid comm '%s': %s", shown, why);
 		}
 	}
 	return 0;

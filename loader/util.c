@@ -74,6 +74,20 @@ int need_bpf_privileges(const char *what)
 		    "run it with sudo", what);
 }
 
+const char *printable(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p && n + 5 < len; p++) {
+		if (*p < 0x20 || *p >= 0x7f)
+			n += snprintf(buf + n, len - n, "\\x%02x", *p);
+		else
+			buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 int read_file_str(const char *path, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -41,6 +41,9 @@ bool have_cap(int cap);
 /* Fails with EXIT_NOPERM naming what is missing to load and change BPF state. */
 int need_bpf_privileges(const char *what);
 
+/* s with control bytes and bytes >= 0x7f as \xNN, for error messages. */
+const char *printable(const char *s, char *buf, size_t len);
+
 int read_file_str(const char *path, char *buf, size_t size);
 int write_file_str(const char *path, const char *s);
 

@@ -99,6 +99,8 @@ cleanup() {
 		[ -x /usr/sbin/mptcpify ] && /usr/sbin/mptcpify unload >/dev/null 2>&1
 		rm -rf /sys/fs/bpf/*
 	fi
+	# The saved selection would come back at the next test's first attach.
+	[ -e /etc/mptcpify ] && rm -rf /etc/mptcpify
 	for d in /run/netns/*; do [ -e "$d" ] && /usr/sbin/ip netns delete "${d##*/}"; done
 	# Links a test made in the initial namespace.
 	for d in /sys/class/net/*; do
