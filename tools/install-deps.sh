@@ -8,16 +8,17 @@
 set -eu
 
 # Build: C toolchain, clang for the BPF object, libbpf/bpftool for skeletons.
-build_pkgs="gcc libc6-dev binutils clang llvm pkg-config meson ninja-build bpftool
+build_pkgs="gcc libc6-dev clang llvm pkg-config meson ninja-build bpftool
   libbpf-dev libelf-dev zlib1g-dev libsystemd-dev liburing-dev"
 
 # VM suite, host side: QEMU (TCG), cpio/gzip/xz for the initramfs, apt's
 # keyring for the private kernel download, kmod for depmod on kernel trees.
-vm_host_pkgs="qemu-system-x86 cpio gzip xz-utils zstd lz4 kmod
-  debian-archive-keyring ca-certificates debootstrap python3"
+vm_host_pkgs="qemu-system-x86 cpio gzip xz-utils zstd kmod
+  debian-archive-keyring ca-certificates debootstrap python3
+  e2fsprogs qemu-utils systemd"
 
 # VM suite, guest side: copied from this machine into the initramfs.
-guest_pkgs="busybox-static bash coreutils util-linux findutils iproute2
+guest_pkgs="busybox-static bash coreutils util-linux findutils procps grep sed iproute2
   iperf3 ncat tcpdump mptcpd strace ethtool"
 
 pkgs=$(echo $build_pkgs $vm_host_pkgs $guest_pkgs)

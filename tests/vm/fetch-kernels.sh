@@ -4,7 +4,6 @@
 # For each series (6.1, 6.12, 7.2, ...) prints one line on stdout: the
 # directory holding
 #   vmlinuz        the kernel image
-#   vmlinux        the same, uncompressed ELF with a PVH entry (when found)
 #   release        its release string (uname -r)
 #   config         its .config
 #   packages       the .deb names and versions it came from
@@ -89,33 +88,49 @@ APT_OPTS=(
 
 write_sources() {
 	local uri s tmp
-	uri=$(mirror_uri) || die "no Debian source for $(host_codename) in /etc/apt; set MPTCPIFY_DEBIAN_MIRROR"
+	uri=$(mirror_uri) || {
+		log "no Debian source for $(host_codename) in /etc/apt; set MPTCPIFY_DEBIAN_MIRROR"
+		return 1
+	}
 	tmp=$APTDIR/sources.list.tmp
 	: >"$tmp"
 	for s in $SUITES; do
 		echo "deb [signed-by=$KEYRING] $uri $s main" >>"$tmp"
 	done
-	mv "$tmp" "$APTDIR/sources.list"
+	# Keep the file (and its mtime) when nothing changed: apt rebuilds its
+	# package cache (3 s) when the source list looks newer than the cache.
+	if cmp -s "$tmp" "$APTDIR/sources.list"; then
+		rm -f "$tmp"
+	else
+		mv "$tmp" "$APTDIR/sources.list"
+	fi
 }
 
-# Returns 0 when usable lists exist afterwards.
+# Status: 0 lists are fresh, 1 the refresh failed (old lists may remain).
+# Once per run: every series uses the same answer.
+LISTS_STATE=""
 refresh_lists() {
+	[ -n "$LISTS_STATE" ] && return "$LISTS_STATE"
 	local stamp=$APTDIR/lists/.updated
 	mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial"
-	[ "${MPTCPIFY_VM_OFFLINE:-0}" = 1 ] && { [ -e "$stamp" ]; return; }
-	# Fresh enough: updated less than a day ago (and with today's sources).
+	LISTS_STATE=1
+	[ "${MPTCPIFY_VM_OFFLINE:-0}" = 1 ] && return 1
+	write_sources || return 1
+	# Fresh enough: updated less than a day ago, from the same sources.
 	if [ -e "$stamp" ] && [ -z "$(find "$stamp" -mmin +1440)" ] &&
-	   [ "$stamp" -nt "$APTDIR/sources.list" ]; then
-		return 0
+	   cmp -s "$APTDIR/sources.list" "$APTDIR/lists/.sources"; then
+		LISTS_STATE=0; return 0
 	fi
-	write_sources
 	log "refreshing package lists ($SUITES)"
-	if apt-get "${APT_OPTS[@]}" -qq update >"$APTDIR/update.log" 2>&1; then
+	# --error-on=any: by default a mirror that can't be reached is only a
+	# warning, and the run would go on with no lists at all.
+	if apt-get "${APT_OPTS[@]}" -qq --error-on=any update >"$APTDIR/update.log" 2>&1; then
+		cp "$APTDIR/sources.list" "$APTDIR/lists/.sources"
 		touch "$stamp"
-		return 0
+		LISTS_STATE=0; return 0
 	fi
-	log "apt-get update failed (see $APTDIR/update.log); using what is cached"
-	[ -e "$stamp" ]
+	log "apt-get update failed (see $APTDIR/update.log)"
+	return 1
 }
 
 # Newest "linux-image-SERIES.*-cloud-amd64" ABI name, e.g. 6.12.107+deb13-cloud-amd64.
@@ -176,32 +191,6 @@ collect_modules() {
 	done
 }
 
-# The uncompressed ELF kernel inside a bzImage. QEMU boots it through its
-# PVH entry point, skipping the real-mode setup and the in-guest
-# decompression that take about 4 s under TCG. Best effort: when it fails
-# run.sh boots vmlinuz.
-extract_vmlinux() {
-	local in=$1 out=$2 fmt magic off
-	for fmt in zstd xz gzip lz4; do
-		command -v "$fmt" >/dev/null || continue
-		case $fmt in
-		lz4)  magic='\x02\x21\x4c\x18' ;;   # legacy frame, as the kernel writes it
-		zstd) magic='\x28\xb5\x2f\xfd' ;;
-		xz)   magic='\xfd\x37\x7a\x58\x5a\x00' ;;
-		gzip) magic='\x1f\x8b\x08' ;;
-		esac
-		for off in $(LC_ALL=C grep -obUaP "$magic" "$in" | cut -d: -f1 | head -n 5); do
-			tail -c +$((off + 1)) "$in" | $fmt -dc >"$out" 2>/dev/null
-			# Only an ELF with Xen's PHYS32_ENTRY note (0x12) is PVH-bootable.
-			if LC_ALL=C readelf -n "$out" 2>/dev/null | grep -q 'Unknown note type: (0x00000012)'; then
-				return 0
-			fi
-		done
-	done
-	rm -f "$out"
-	return 1
-}
-
 # Download and unpack one series into $CACHE/kernels/SERIES (atomically).
 install_kernel() {
 	local series=$1 abi=$2 dest=$3 tmp pkgs p rel vmlinuz
@@ -228,7 +217,6 @@ install_kernel() {
 	done
 	[ -n "$rel" ] || die "$series: no modules directory in $pkgs"
 	cp "$vmlinuz" "$tmp/out/vmlinuz"
-	extract_vmlinux "$vmlinuz" "$tmp/out/vmlinux" || log "$series: no PVH vmlinux, will boot the bzImage"
 	# The kernel's .config, for whoever wonders what a guest can do.
 	for p in "$tmp/root/boot/config-$rel" "$tmp/root/usr/lib/modules/$rel/config"; do
 		[ -e "$p" ] && cp "$p" "$tmp/out/config"
@@ -246,20 +234,21 @@ install_kernel() {
 
 ensure_series() {
 	local series=$1 dest=$CACHE/kernels/$1 abi want
-	if ! refresh_lists; then
-		[ -e "$dest/release" ] || die "$series: no cached kernel and no package lists"
+	# No archive: a cached kernel is as good as it gets (and is what an
+	# offline machine wants); without one, the old lists may still do.
+	if ! refresh_lists && [ -e "$dest/release" ]; then
 		log "$series: offline, using cached $(cat "$dest/release")"
 		echo "$dest"; return
 	fi
 	abi=$(newest_abi "$series")
 	if [ -z "$abi" ]; then
-		[ -e "$dest/release" ] || die "$series: no linux-image-$series.*-cloud-amd64 in $SUITES"
+		[ -e "$dest/release" ] || die "$series: no linux-image-$series.*-cloud-amd64 in $SUITES (lists in $APTDIR)"
 		log "$series: no longer in the archive, using cached $(cat "$dest/release")"
 		echo "$dest"; return
 	fi
 	# Same ABI name and version as cached (and the same cache layout, bumped
 	# when this script starts keeping something new): nothing to do.
-	want="layout3 linux-image-$abi $(pkg_version "linux-image-$abi")"
+	want="layout4 linux-image-$abi $(pkg_version "linux-image-$abi")"
 	if [ -e "$dest/release" ] && [ "$(cat "$dest/want" 2>/dev/null)" = "$want" ]; then
 		echo "$dest"; return
 	fi

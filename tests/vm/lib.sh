@@ -5,8 +5,9 @@
 # a fresh temporary directory ($T_TMP). Return 0 = PASS; `skip "why"` = SKIP;
 # `fail "why"` or any other non-zero return = FAIL. An optional line
 # `# timeout: SECONDS` right above the function raises its time limit.
-# Background jobs, network namespaces, pinned BPF state and cgroups under
-# /sys/fs/cgroup/test* are cleaned up by the runner after every test.
+# Background jobs, network namespaces, links in the initial namespace, MPTCP
+# endpoints there, pinned BPF state, cgroups under /sys/fs/cgroup/test* and
+# files in /tmp are cleaned up by the runner after every test.
 #
 # Tool names: the image links no busybox applet for ip, tc, ss, nstat, nc,
 # setpriv, and /bin/sh is bash, so plain names mean the real programs. The
@@ -56,8 +57,10 @@ expect_exit() {
 	shift
 	"$@" >"$LAST_OUT" 2>&1
 	rc=$?	# right away: anything in between would overwrite $?
+	local cmd="$*"
 	sed 's/^/  | /' "$LAST_OUT"
-	[ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want"
+	[ "${#cmd}" -le 160 ] || cmd="${cmd:0:150}... (${#cmd} chars)"
+	[ "$rc" = "$want" ] || fail "'$cmd' exited $rc, expected $want"
 	return 0
 }
 

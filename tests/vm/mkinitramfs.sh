@@ -15,7 +15,8 @@
 #
 # Where the built programs come from: MPTCPIFY_CLI (default BUILD/loader/
 # mptcpify, skipped when absent) and MPTCPIFY_TEST_PROGS (colon-separated;
-# default every executable file in BUILD/tests/progs/).
+# default every executable file in BUILD/tests/progs/). MPTCPIFY_VM_CASES
+# names another directory of case files (the rig's own tests use it).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -41,16 +42,20 @@ log() { echo "mkinitramfs: $*" >&2; }
 
 # Host programs for the guest. Missing optional ones are left out with a note;
 # missing required ones stop the build.
-REQUIRED="/usr/bin/busybox /bin/busybox
-  ip ss nstat tc bash iperf3 ncat bpftool tcpdump setpriv timeout"
+REQUIRED="/bin/busybox ip ss nstat tc bash iperf3 ncat bpftool tcpdump
+  setpriv timeout"
 OPTIONAL="env nohup nice xargs setsid unshare nsenter flock taskset strace
   ethtool mptcpize chroot"
+# GNU versions of tools whose busybox applets lack options tests reach for
+# (seq -f, grep -P, sort -V, stat -c, date +%s%N, find -printf...), and
+# pgrep/pkill, which this busybox lacks.
+OPTIONAL="$OPTIONAL seq sort stat date mktemp grep sed find pgrep pkill"
 # Never link these busybox applets: the real tools must be what a name means
 # (busybox ip has no "mptcp", busybox setpriv no --reuid...).
 NO_APPLET="ip tc ss nc nstat setpriv"
 # dlopen()ed, so ldd doesn't see them.
 EXTRA_LIBS="/usr/lib/x86_64-linux-gnu/mptcpize /lib/x86_64-linux-gnu/libgcc_s.so.1
-  /usr/lib/x86_64-linux-gnu/tc"
+  /usr/lib/x86_64-linux-gnu/tc /usr/lib/x86_64-linux-gnu/ossl-modules"
 
 tool_path() {
 	case $1 in /*) [ -x "$1" ] && echo "$1"; return ;; esac
@@ -66,8 +71,7 @@ put() {
 	echo "$dst" >>"$root.files"
 }
 
-# Every shared library FILE needs, with the dynamic loader; skips the ones
-# listed in SKIPLIST (already in the base image).
+# Every shared library FILE needs, the dynamic loader included.
 libs_of() {
 	local f=$1
 	# ldd fails on static binaries: nothing to copy then.
@@ -76,6 +80,8 @@ libs_of() {
 		{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' || true
 }
 
+# put_with_libs ROOT FILE [DEST] [SKIPLIST]: FILE and its libraries, except
+# those listed in SKIPLIST (the base image's, for the overlay).
 put_with_libs() {
 	local root=$1 src=$2 dst=${3:-$2} skip=${4:-/dev/null} l
 	put "$root" "$src" "$dst"
@@ -116,7 +122,6 @@ build_base() {
 	skeleton "$root"
 	: >"$root.files"
 	for t in $REQUIRED $OPTIONAL; do
-		[ "$t" = /usr/bin/busybox ] && continue
 		p=$(tool_path "$t")
 		if [ -z "$p" ]; then
 			case " $(echo $REQUIRED) " in
@@ -194,7 +199,7 @@ mkdir -p "$ov/suite/cases" "$ov/usr/sbin" "$ov/usr/libexec/mptcpify-test"
 install -m 0755 "$HERE/init" "$ov/init"
 install -m 0644 "$HERE/lib.sh" "$ov/suite/lib.sh"
 install -m 0755 "$HERE/run-suite.sh" "$ov/suite/run-suite.sh"
-for f in "$HERE"/cases/*.sh; do
+for f in "${MPTCPIFY_VM_CASES:-$HERE/cases}"/*.sh; do
 	[ -e "$f" ] && install -m 0644 "$f" "$ov/suite/cases/"
 done
 [ -n "$script" ] && install -m 0755 "$script" "$ov/suite/script.sh"

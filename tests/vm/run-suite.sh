@@ -57,11 +57,12 @@ discover() {
 	done
 }
 
+# The filter's globs, split on commas (read -a: no pathname expansion).
+IFS=, read -ra GLOBS <<<"${MPTCPIFY_VM_TESTS:-}"
 selected() { # ID FUNCTION: does the filter pick this test?
 	local g
-	[ -z "${MPTCPIFY_VM_TESTS:-}" ] && return 0
-	local IFS=,
-	for g in $MPTCPIFY_VM_TESTS; do
+	[ "${#GLOBS[@]}" = 0 ] && return 0
+	for g in "${GLOBS[@]}"; do
 		# shellcheck disable=SC2053 # glob match is the point
 		[[ $1 == $g || $2 == $g ]] && return 0
 	done

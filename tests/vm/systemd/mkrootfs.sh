@@ -49,6 +49,7 @@ dir=$cache/systemd-rootfs/$key
 img=$dir/base.img
 
 if [ "$force" = 0 ] && [ -s "$img" ] && [ -e "$dir/done" ]; then
+	touch "$dir/used" 2>/dev/null || true
 	echo "$img"
 	exit 0
 fi
@@ -58,6 +59,7 @@ fi
 le32() { # N -> printf escapes of its 4 little-endian bytes
 	printf '\\x%02x' $(($1 & 255)) $((($1 >> 8) & 255)) $((($1 >> 16) & 255)) $((($1 >> 24) & 255))
 }
+# shellcheck disable=SC2059 # the formats are built from le32's escapes
 write_mbr() {
 	local f=$1 id=$((16#$2)) first=$3 count=$4
 	{
@@ -123,9 +125,8 @@ root=$tmp/root
 cleanup() {
 	local m
 	# debootstrap mounts proc/sys inside the target; never leave them behind.
-	for m in $(awk -v r="$root/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
-		umount -l "$m" 2>/dev/null || true
-	done
+	awk -v r="$root/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null || true; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -217,7 +218,8 @@ find "$root/var/log" -type f -delete
 used=$(du -sm "$root" | cut -f1)
 size=$((used + SLACK_MB))
 log "root tree ${used} MB, image ${size} MB"
-mkfs.ext4 -q -F -L mptcpify-root -E root_owner=0:0 -d "$root" "$tmp/root.ext4" "${size}M" >&2
+mkfs.ext4 -q -F -L mptcpify-root -E root_owner=0:0 -d "$root" "$tmp/root.ext4" "${size}M" \
+	>"$tmp/mkfs.log" 2>&1 || { cat "$tmp/mkfs.log" >&2; die "mkfs.ext4 failed"; }
 # The file system goes in partition 1 of an MBR disk: the kernel finds it by
 # root=PARTUUID=... with no initramfs, whatever name the disk gets (NVMe
 # namespaces are probed asynchronously: nvme0n1 is not always namespace 1).
@@ -237,6 +239,13 @@ echo "$partuuid" >"$dir/partuuid"
 	echo "partuuid=$partuuid"
 	echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$dir/info"
-touch "$dir/done"
+touch "$dir/done" "$dir/used"
 log "built $img"
+# Images of older versions of this script, unused for a week, go.
+find "$cache/systemd-rootfs" -mindepth 2 -maxdepth 2 -name used -mtime +7 -printf '%h\n' |
+	while read -r old; do
+		[ "$old" = "$dir" ] && continue
+		log "removing unused $old"
+		rm -rf "$old"
+	done
 echo "$img"

@@ -5,15 +5,20 @@
 #
 #   run.sh --build-dir DIR --series 6.12 [--tests GLOB] [--keep-disk]
 #          [--timeout SEC] [--test-timeout SEC] [--cache DIR] [--memory MB]
+#          [--verbose]
 #
-#   --build-dir DIR   meson build dir: loader/mptcpify, systemd/*.service and
-#                     tests/progs executables are copied into the guest if built
+#   --build-dir DIR   meson build dir: loader/mptcpify ($MPTCPIFY_CLI),
+#                     systemd/*.service and the test programs
+#                     ($MPTCPIFY_TEST_PROGS, colon separated) go into the guest
+#                     when built; consoles are saved in DIR/meson-logs/
 #   --series S        kernel series (6.12, 7.2, ...)
 #   --tests GLOB      run only the tests whose name (NN-topic/name), bare name
-#                     or case (NN-topic) matches GLOB
+#                     or case (NN-topic) matches GLOB (default:
+#                     $MPTCPIFY_VM_SYSTEMD_TESTS, for `meson test`)
 #   --keep-disk       keep the work dir (overlay disk, consoles) and print it
 #   --timeout SEC     host-side limit for one boot (default 600)
 #   --test-timeout S  guest-side limit for one test phase (default 300)
+#   --verbose         copy the guest console to stderr as it comes
 #
 # Each run boots a fresh qcow2 overlay of the cached base image (NVMe namespace
 # 1, root=PARTUUID) and a small read-only payload disk (namespace 2, found by
@@ -32,7 +37,7 @@ set -uo pipefail
 
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 srcroot=$(readlink -f "$here/../../..")
-build_dir='' series='' tests='' keep=0 timeout=600 test_timeout=300 mem=1536
+build_dir='' series='' tests=${MPTCPIFY_VM_SYSTEMD_TESTS:-} keep=0 verbose=0 timeout=600 test_timeout=300 mem=1536
 cache=${MPTCPIFY_VM_CACHE:-${XDG_CACHE_HOME:-/var/tmp}/mptcpify-vm}
 max_boots=12
 
@@ -47,6 +52,7 @@ while [ $# -gt 0 ]; do
 	--test-timeout) test_timeout=$2; shift 2 ;;
 	--cache) cache=$2; shift 2 ;;
 	--memory) mem=$2; shift 2 ;;
+	--verbose) verbose=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
 	esac
@@ -60,7 +66,12 @@ tap_ok() { n=$((n + 1)); echo "ok $n - $*"; }
 tap_notok() { n=$((n + 1)); nfail=$((nfail + 1)); echo "not ok $n - $*"; }
 tap_skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP ${2:-}"; }
 note() { printf '# %s\n' "$*"; }
-bail() { echo "Bail out! $*"; exit 1; }
+# Set-up failures still speak TAP, so meson shows why.
+bail() {
+	echo "not ok $((n + 1)) - $series: $*"
+	echo "1..$((n + 1))"
+	exit 1
+}
 
 for t in qemu-system-x86_64 qemu-img mkfs.ext4; do
 	command -v "$t" >/dev/null || bail "$t not found on the host"
@@ -86,6 +97,10 @@ if [ ! -f "$kdir/vmlinuz" ]; then
 	bail "tests/vm/fetch-kernels.sh gave no kernel for $series"
 fi
 kver=$(cat "$kdir/release")
+# The uncompressed ELF (when fetch-kernels.sh keeps one) boots through PVH,
+# a few seconds faster under TCG than the bzImage.
+kernel=$kdir/vmlinux
+[ -e "$kernel" ] || kernel=$kdir/vmlinuz
 note "series $series: kernel $kver"
 
 # --------------------------------------------------------------- rootfs ---
@@ -96,7 +111,7 @@ partuuid=$(cat "$(dirname "$base")/partuuid") || bail "no partuuid beside $base"
 
 # --------------------------------------------------------------- payload ---
 p=$work/payload
-mkdir -p "$p/cases" "$p/modules" "$p/sbin" "$p/units" "$p/libexec"
+mkdir -p "$p/cases" "$p/modules" "$p/sbin" "$p/units" "$p/libexec" "$p/share"
 cp "$here/runner.sh" "$here/lib.sh" "$p/"
 cp "$here"/cases/*.sh "$p/cases/" 2>/dev/null
 # Modules, dependencies first (fetch-kernels.sh's modules.load order); the
@@ -111,18 +126,25 @@ while read -r m; do
 done <"$kdir/modules.load"
 if [ -n "$build_dir" ]; then
 	[ -d "$build_dir" ] || bail "no build dir $build_dir"
-	[ -x "$build_dir/loader/mptcpify" ] && cp "$build_dir/loader/mptcpify" "$p/sbin/"
+	build_dir=$(cd "$build_dir" && pwd)
+	cli=${MPTCPIFY_CLI:-$build_dir/loader/mptcpify}
+	[ -x "$cli" ] && cp "$cli" "$p/sbin/mptcpify"
 	for f in "$build_dir"/systemd/*.service "$build_dir"/systemd/*.socket \
 		"$build_dir"/systemd/*.timer "$srcroot"/systemd/*.service; do
 		[ -f "$f" ] || continue
 		# A unit configured into the build dir wins over the source one.
 		[ -e "$p/units/${f##*/}" ] || cp "$f" "$p/units/"
 	done
-	if [ -d "$build_dir/tests/progs" ]; then
+	if [ -n "${MPTCPIFY_TEST_PROGS:-}" ]; then
+		IFS=: read -r -a progs <<<"$MPTCPIFY_TEST_PROGS"
+		for f in "${progs[@]}"; do [ -x "$f" ] && cp "$f" "$p/libexec/"; done
+	elif [ -d "$build_dir/tests/progs" ]; then
 		find "$build_dir/tests/progs" -maxdepth 1 -type f -perm -u+x \
 			-exec cp {} "$p/libexec/" \;
 	fi
 fi
+# For cases that need a configuration to start from.
+cp "$srcroot"/systemd/*.example "$p/share/" 2>/dev/null
 {
 	printf 'SERIES=%q\n' "$series"
 	printf 'KVER=%q\n' "$kver"
@@ -130,7 +152,7 @@ fi
 	printf 'TEST_TIMEOUT=%q\n' "$test_timeout"
 	printf 'DEBUG=%q\n' "${MPTCPIFY_VM_DEBUG:-0}"
 } >"$p/config"
-note "payload: $(cd "$p" && find sbin units libexec modules -type f | sort | tr '\n' ' ')"
+note "payload: $(cd "$p" && find sbin units libexec share -type f | sort | tr '\n' ' ')"
 pmb=$(( $(du -sm "$p" | cut -f1) + 16 ))
 mkfs.ext4 -q -F -O ^has_journal -L mptcpify-payload -E root_owner=0:0 -d "$p" \
 	"$work/payload.img" "${pmb}M" >/dev/null || bail "mkfs.ext4 of the payload failed"
@@ -141,10 +163,16 @@ boot_once() { # overlay tag -> rc of qemu; files console.TAG, results.TAG
 	local ov=$1 tag=$2
 	: >"$work/results.$tag"
 	consoles+=("$work/console.$tag")
+	: >"$work/console.$tag"
+	local tpid=''
+	if [ "$verbose" = 1 ]; then
+		tail -n +1 -F "$work/console.$tag" 2>/dev/null | tr -d '\r' >&2 &
+		tpid=$!
+	fi
 	timeout -k 10 "$timeout" qemu-system-x86_64 \
 		-accel tcg -cpu max,-cx16 -smp 2 -m "$mem" \
 		-nodefaults -no-user-config -display none -no-reboot -nic none \
-		-kernel "$kdir/vmlinuz" \
+		-kernel "$kernel" \
 		-append "root=PARTUUID=$partuuid rootfstype=ext4 rootwait rw console=ttyS0 panic=-1 systemd.unit=mptcpify-test.target systemd.show_status=error ${MPTCPIFY_VM_APPEND:-}" \
 		-drive "if=none,id=root,file=$ov,format=qcow2,cache=unsafe" \
 		-drive "if=none,id=payload,file=$work/payload.img,format=raw,readonly=on" \
@@ -157,6 +185,7 @@ boot_once() { # overlay tag -> rc of qemu; files console.TAG, results.TAG
 	wait "$qpid"
 	local rc=$?
 	qpid=''
+	[ -n "$tpid" ] && { sleep 0.2; kill "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null; }
 	return $rc
 }
 
@@ -224,10 +253,12 @@ else
 	tap_notok "$series suite completed (no SUITE-DONE after a retry)"
 fi
 
-# Kernel console: printk lines ("[   1.234567] ...") only, so a test that
-# prints the word WARNING does not count.
+# Kernel console: printk lines ("[   1.234567] ...", possibly after a login
+# prompt) only, less the "[   1.234567] name[pid]: ..." lines journald copies
+# there, so a program that prints the word WARNING does not count.
 bad=$(cat "${consoles[@]}" 2>/dev/null | tr -d '\r' |
-	grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|Kernel panic|general protection fault|Call Trace:)' | head -n 20)
+	grep -E '\[ *[0-9]+\.[0-9]+\] ' | grep -vE '\[ *[0-9]+\.[0-9]+\] [^ ]+\[[0-9]+\]: ' |
+	grep -E 'BUG:|WARNING:|Oops|Kernel panic|general protection fault|Call Trace:' | head -n 20)
 if [ -z "$bad" ]; then
 	tap_ok "$series kernel console clean (${#consoles[@]} boots)"
 else
@@ -235,6 +266,13 @@ else
 	printf '%s\n' "$bad" | sed 's/^/#   /'
 fi
 [ ${#times[@]} -gt 0 ] && note "test times: ${times[*]}"
+if [ -n "$build_dir" ] && mkdir -p "$build_dir/meson-logs" 2>/dev/null; then
+	rm -f "$build_dir/meson-logs/vm-systemd-$series"-console.*.log
+	for c in "${consoles[@]}"; do
+		tr -d '\r' <"$c" >"$build_dir/meson-logs/vm-systemd-$series-${c##*/}.log"
+	done
+	note "consoles: $build_dir/meson-logs/vm-systemd-$series-console.*.log"
+fi
 note "series $series: $((SECONDS - start_all)) s in the VM"
 echo "1..$n"
 [ "$nfail" = 0 ]

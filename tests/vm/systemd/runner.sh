@@ -25,9 +25,9 @@ SERIES=unknown TESTS='' TEST_TIMEOUT=300
 . "$PAYLOAD/config"
 
 stty -F "$CHAN" raw -echo 2>/dev/null
-emit() {
+emit() { # to the result channel, and to the console (journal) but for DIAG
 	printf '%s\n' "$*" >"$CHAN"
-	printf 'mptcpify-test: %s\n' "$*"
+	case $1 in DIAG*) ;; *) printf 'mptcpify-test: %s\n' "$*" ;; esac
 }
 finish() { # rc
 	emit "SUITE-DONE $1"
@@ -52,12 +52,15 @@ if [ ! -e "$STATE/installed" ]; then
 			ln -sf "/usr/sbin/${f##*/}" "/usr/local/sbin/${f##*/}"
 		done
 	fi
-	if [ -d "$PAYLOAD/units" ]; then
-		for f in "$PAYLOAD"/units/*; do
-			[ -e "$f" ] && install -m 644 "$f" /usr/lib/systemd/system/
-		done
-		systemctl daemon-reload
-	fi
+	# As a package would: unit files in place, then one daemon-reload (5-10 s
+	# under TCG: only when there is a unit).
+	reload=0
+	for f in "$PAYLOAD"/units/*; do
+		[ -e "$f" ] || continue
+		install -m 644 "$f" /usr/lib/systemd/system/
+		reload=1
+	done
+	[ "$reload" = 1 ] && systemctl daemon-reload
 	if [ -d "$PAYLOAD/libexec" ]; then
 		mkdir -p /usr/libexec/mptcpify-test
 		cp -a "$PAYLOAD"/libexec/. /usr/libexec/mptcpify-test/
@@ -116,11 +119,16 @@ for casefile in "$PAYLOAD"/cases/*.sh; do
 		logf=$STATE/logs/$slug.$phase.log
 		echo "mptcpify-test: === $name (phase $phase)"
 		start=$SECONDS
-		TEST_MARKS=$marks PHASE=$phase TEST_NAME=$name TEST_STATE=$STATE/tests/$slug \
-		TEST_SERIES=$SERIES PAYLOAD=$PAYLOAD MPTCPIFY=/usr/sbin/mptcpify \
-			timeout -k 10 "$TEST_TIMEOUT" \
-			bash -c 'cd "$TEST_STATE" && . "$1" && . "$2" && "$3"' test \
-			"$PAYLOAD/lib.sh" "$casefile" "$fn" </dev/null >"$logf" 2>&1
+		start_ts=$(date +%s)
+		(
+			export TEST_MARKS=$marks PHASE=$phase TEST_NAME=$name \
+				TEST_STATE=$STATE/tests/$slug TEST_SERIES=$SERIES PAYLOAD \
+				MPTCPIFY=/usr/sbin/mptcpify
+			# shellcheck disable=SC2016 # expanded by the test's shell
+			exec timeout -k 10 "$TEST_TIMEOUT" \
+				bash -c 'cd "$TEST_STATE" && . "$1" && . "$2" && "$3"' test \
+				"$PAYLOAD/lib.sh" "$casefile" "$fn"
+		) </dev/null >"$logf" 2>&1
 		rc=$?
 		took=$((SECONDS - start))
 
@@ -156,6 +164,10 @@ for casefile in "$PAYLOAD"/cases/*.sh; do
 			failed=1
 			: >"$STATE/failed"
 			tail -n 25 "$logf" | while IFS= read -r l; do emit "DIAG $l"; done
+			# What the units said meanwhile (the runner's own lines left out).
+			journalctl -q --no-pager -o short-monotonic --since "@$start_ts" 2>/dev/null |
+				grep -v 'mptcpify-test-boot\[' | tail -n 25 |
+				while IFS= read -r l; do emit "DIAG journal: $l"; done
 		fi
 	done
 done
