@@ -18,7 +18,7 @@ one_iperf3_run() {
 	run $SS -nti '( dport :5201 )'
 	wait
 	tail -4 /tmp/iperf3.log
-	run $NSTAT -a 'MPTcp*'
+	run $NSTAT -z 'MPTcpExtMPCapable*'   # increments of this run only
 }
 
 say "1. Enable MPTCP"
