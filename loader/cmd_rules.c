@@ -268,6 +268,7 @@ static int run_verb(enum verb verb, int argc, char **argv)
 	_cleanup_free_ struct target *t = NULL;
 	_cleanup_free_ struct undo *u = NULL;
 	_cleanup_free_ int *res = NULL;
+	_cleanup_close_ int conf_lock = -1;
 	size_t nt, nu = 0, k = 0;
 	int r;
 
@@ -292,6 +293,13 @@ static int run_verb(enum verb verb, int argc, char **argv)
 	if (r)
 		goto out;
 	if (!sel.runtime) {
+		/* Read, change, write back: under the lock from here to the end,
+		 * so that two CLIs never lose each other's change. */
+		conf_lock = persist_lock();
+		if (conf_lock < 0) {
+			r = -conf_lock;
+			goto out;
+		}
 		r = persist_load_main(&conf);
 		if (r)
 			goto out;

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "cgroups.h"
@@ -48,6 +49,23 @@ int persist_load(struct mptcpify_conf *c)
 		return 0;
 	r = conf_load_dir(c, config_dir(), &err);
 	return r < 0 ? conf_fail(r, &err) : 0;
+}
+
+int persist_lock(void)
+{
+	int fd;
+
+	if (mkdir(config_dir(), 0755) < 0 && errno != EEXIST)
+		return -fail(errno == EACCES ? EXIT_NOPERM : EXIT_INTERNAL, "cannot create %s: %s",
+			     config_dir(), strerror(errno));
+	fd = open(config_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -fail(EXIT_INTERNAL, "cannot open %s: %s", config_dir(), strerror(errno));
+	if (flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return -fail(EXIT_INTERNAL, "cannot lock %s: %s", config_dir(), strerror(errno));
+	}
+	return fd;
 }
 
 int persist_load_main(struct mptcpify_conf *c)

@@ -16,6 +16,11 @@ void set_config_dir(const char *dir);
 /* Reads the main file and conf.d; a missing directory is an empty
  * configuration. 0 or EXIT_BAD_CONFIG with "file:line: message" printed. */
 int persist_load(struct mptcpify_conf *c);
+/* Serialises writers of the configuration (the CLI: read, change, write
+ * back) with flock() on the configuration directory, created if missing.
+ * Returns a locked fd to close when done, or an exit status < 0 negated. */
+int persist_lock(void);
+
 /* Reads the main file only (the one the CLI rewrites). */
 int persist_load_main(struct mptcpify_conf *c);
 /* Writes the main file atomically, creating the directory. */

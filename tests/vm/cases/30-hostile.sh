@@ -116,3 +116,20 @@ coexist() {
 
 test_second_fmod_ret_program_attached_before() { coexist other-first; }
 test_second_fmod_ret_program_attached_after() { coexist ours-first; }
+
+test_concurrent_clis_lose_nothing() {
+	need_hook
+	expect_exit 0 mptcpify load
+	pids=""
+	for i in 1 2 3 4 5 6 7 8; do
+		mptcpify attach --comm "par$i" >/dev/null 2>&1 &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p" || fail "a concurrent attach failed"; done
+	cat /etc/mptcpify/mptcpify.conf
+	for i in 1 2 3 4 5 6 7 8; do
+		grep -qx "comm = par$i" /etc/mptcpify/mptcpify.conf || fail "par$i missing from the file"
+		mptcpify --json list | grep -q "\"comm\":\"par$i\"" || fail "par$i missing from the maps"
+	done
+	assert_eq 1 "$(bpftool link show | grep -c '^[0-9]*: tracing')" "tracing links"
+}
