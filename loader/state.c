@@ -229,6 +229,8 @@ static int load_and_pin(struct state *s)
 	bool existed[MAP__COUNT];
 	int r, err;
 
+	for (int i = 0; i < MAP__COUNT; i++)
+		existed[i] = true;  /* until looked at: never removed on failure */
 	skel = mptcpify_bpf__open();
 	if (!skel)
 		return fail(EXIT_INTERNAL, "failed to open the BPF object: %s", strerror(errno));
