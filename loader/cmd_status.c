@@ -69,21 +69,11 @@ static int count_our_links(void)
 	while (bpf_link_get_next_id(id, &id) == 0) {
 		struct bpf_link_info li = {};
 		struct bpf_prog_info pi = {};
-		__u32 len = sizeof(li);
-		int fd = bpf_link_get_fd_by_id(id), pfd;
+		_cleanup_close_ int fd = bpf_link_get_fd_by_id(id);
 
-		if (fd < 0)
-			continue;
-		if (bpf_obj_get_info_by_fd(fd, &li, &len) == 0 && li.type == BPF_LINK_TYPE_TRACING) {
-			pfd = bpf_prog_get_fd_by_id(li.prog_id);
-			len = sizeof(pi);
-			if (pfd >= 0 && bpf_obj_get_info_by_fd(pfd, &pi, &len) == 0 &&
-			    strcmp(pi.name, "mptcpify_socket") == 0)
-				n++;
-			if (pfd >= 0)
-				close(pfd);
-		}
-		close(fd);
+		if (fd >= 0 && link_prog_info(fd, &li, &pi) == 0 &&
+		    li.type == BPF_LINK_TYPE_TRACING && strcmp(pi.name, "mptcpify_socket") == 0)
+			n++;
 	}
 	return n;
 }
@@ -162,19 +152,8 @@ static uint64_t recursion_misses(int link_fd)
 {
 	struct bpf_link_info li = {};
 	struct bpf_prog_info pi = {};
-	__u32 len = sizeof(li);
-	uint64_t n = 0;
-	int fd;
 
-	if (bpf_obj_get_info_by_fd(link_fd, &li, &len) < 0)
-		return 0;
-	fd = bpf_prog_get_fd_by_id(li.prog_id);
-	len = sizeof(pi);
-	if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &pi, &len) == 0)
-		n = pi.recursion_misses;
-	if (fd >= 0)
-		close(fd);
-	return n;
+	return link_prog_info(link_fd, &li, &pi) == 0 ? pi.recursion_misses : 0;
 }
 
 static void print_counters(struct report *rep)

@@ -282,6 +282,20 @@ out:
 	return r;
 }
 
+int link_prog_info(int link_fd, struct bpf_link_info *li, struct bpf_prog_info *pi)
+{
+	__u32 len = sizeof(*li);
+	_cleanup_close_ int prog_fd = -1;
+
+	if (bpf_obj_get_info_by_fd(link_fd, li, &len) < 0)
+		return -errno;
+	prog_fd = bpf_prog_get_fd_by_id(li->prog_id);
+	if (prog_fd < 0)
+		return -errno;
+	len = sizeof(*pi);
+	return bpf_obj_get_info_by_fd(prog_fd, pi, &len) < 0 ? -errno : 0;
+}
+
 /* A map pin lost while the link survived (someone removed it by hand): find
  * the map through the attached program and pin it again, so that the CLI
  * never edits a map the running program does not use. */
@@ -289,19 +303,14 @@ static int repin_map_from_link(int link_fd, const char *name, const char *path)
 {
 	struct bpf_link_info li = {};
 	struct bpf_prog_info pi = {};
-	__u32 len = sizeof(li), ids[16], n;
-	_cleanup_close_ int prog_fd = -1;
+	__u32 len, ids[16], n;
+	int r;
 
-	if (bpf_obj_get_info_by_fd(link_fd, &li, &len) < 0)
-		return -errno;
-	prog_fd = bpf_prog_get_fd_by_id(li.prog_id);
-	if (prog_fd < 0)
-		return -errno;
-	len = sizeof(pi);
 	pi.nr_map_ids = ELEMENTSOF(ids);
 	pi.map_ids = (__u64)(unsigned long)ids;
-	if (bpf_obj_get_info_by_fd(prog_fd, &pi, &len) < 0)
-		return -errno;
+	r = link_prog_info(link_fd, &li, &pi);
+	if (r < 0)
+		return r;
 	n = pi.nr_map_ids < ELEMENTSOF(ids) ? pi.nr_map_ids : ELEMENTSOF(ids);
 	for (__u32 i = 0; i < n; i++) {
 		struct bpf_map_info mi = {};

@@ -56,6 +56,12 @@ int state_unload(void);
  * (with the message in why, which is static or in buf). */
 int probe_btf_and_hook(char *why, size_t len);
 
+/* The link's info and its program's: pi may ask for map ids beforehand
+ * (nr_map_ids, map_ids). 0 or -errno. */
+struct bpf_link_info;
+struct bpf_prog_info;
+int link_prog_info(int link_fd, struct bpf_link_info *li, struct bpf_prog_info *pi);
+
 /* libbpf print callback: silent unless --verbose. */
 #include <stdarg.h>
 #include <bpf/libbpf.h>
