@@ -4,7 +4,6 @@
  * (rate-limited), re-reads the configuration on SIGHUP and, unless
  * --keep-on-stop, unloads on SIGTERM. The pins are the state: a daemon
  * killed with SIGKILL loses nothing, and its successor adopts them. */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,31 +99,16 @@ static void reload(void)
 	notify("READY=1");
 }
 
-int do_daemon(int argc, char **argv)
+int do_daemon(const struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "keep-on-stop", no_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct sigaction term = { .sa_handler = on_term }, hup = { .sa_handler = on_hup };
 	struct mptcpify_conf conf = {};
 	struct ratelimit rl = {};
 	struct state s = STATE_INIT;
 	struct ring_buffer *rb = NULL;
-	bool keep = false, created = false;
-	int c, r;
+	bool keep = cli->keep_on_stop, created = false;
+	int r;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k': keep = true; break;
-		case 'h': help_for("daemon"); return EXIT_OK;
-		default: return usage_error("daemon", "see 'mptcpify daemon --help'");
-		}
-	}
-	if (optind < argc)
-		return usage_error("daemon", "unexpected argument '%s'", argv[optind]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sigaction(SIGTERM, &term, NULL);
 	sigaction(SIGINT, &term, NULL);

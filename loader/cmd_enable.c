@@ -42,32 +42,28 @@ static int systemctl(const char *verb, const char *unit)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-static int parse_unit(const char *cmd, int argc, char **argv, const char **unit)
+static int check_unit(const char *cmd, const char *unit)
 {
 	const char *why = NULL;
-	int r = parse_operands(cmd, argc, argv, 1, 1);
 
-	if (r >= 0)
-		return r == EXIT_OK ? -1 : r;  /* -1: --help was shown, nothing to do */
-	*unit = argv[optind];
-	if (unit_name_check(*unit, &why) < 0)
-		return fail(EXIT_BAD_UNIT, "cannot %s unit '%s': %s", cmd, *unit, why);
-	if (!strstr(*unit, ".service") || strcmp(strrchr(*unit, '.'), ".service") != 0)
+	if (unit_name_check(unit, &why) < 0)
+		return fail(EXIT_BAD_UNIT, "cannot %s unit '%s': %s", cmd, unit, why);
+	if (!strstr(unit, ".service") || strcmp(strrchr(unit, '.'), ".service") != 0)
 		return fail(EXIT_BAD_UNIT, "cannot %s unit '%s': only .service units run "
-			    "ExecStartPre=; for a slice or scope use 'mptcpify attach --cgroup'", cmd, *unit);
+			    "ExecStartPre=; for a slice or scope use 'mptcpify attach --cgroup'", cmd, unit);
 	return 0;
 }
 
-int do_enable(int argc, char **argv)
+int do_enable(const struct cli *c)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32], tmp[PATH_MAX + 64];
-	const char *unit = NULL;
+	const char *unit = c->unit;
 	FILE *f;
 	int r;
 
-	r = parse_unit("enable", argc, argv, &unit);
+	r = check_unit("enable", unit);
 	if (r)
-		return r < 0 ? EXIT_OK : r;
+		return r;
 	snprintf(dir, sizeof(dir), "%s/%s.d", unit_dir(), unit);
 	snprintf(path, sizeof(path), "%s/%s", dir, DROPIN_NAME);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -114,15 +110,15 @@ static void deselect_running(const char *unit)
 	state_close(&s);
 }
 
-int do_disable(int argc, char **argv)
+int do_disable(const struct cli *c)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32];
-	const char *unit = NULL;
+	const char *unit = c->unit;
 	int r;
 
-	r = parse_unit("disable", argc, argv, &unit);
+	r = check_unit("disable", unit);
 	if (r)
-		return r < 0 ? EXIT_OK : r;
+		return r;
 	snprintf(dir, sizeof(dir), "%s/%s.d", unit_dir(), unit);
 	snprintf(path, sizeof(path), "%s/%s", dir, DROPIN_NAME);
 	if (unlink(path) < 0) {

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* list: the live rules with their hit counts. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -59,7 +58,7 @@ static int print_rule(const void *key, uint64_t hits, uint32_t flags, void *user
 	return 0;
 }
 
-int do_list(int argc, char **argv)
+int do_list(const struct cli *c)
 {
 	static const struct { enum state_map map; const char *kind; } order[] = {
 		{ MAP_COMM, "comm" }, { MAP_CGROUP, "cgroup" }, { MAP_EXCLUDE, "exclude" },
@@ -68,10 +67,7 @@ int do_list(int argc, char **argv)
 	struct mptcpify_config cfg = {};
 	uint64_t st[MPTCPIFY_STAT_MAX] = {};
 	struct list_ctx ctx = {};
-	int r = parse_operands("list", argc, argv, 0, 0);
-
-	if (r >= 0)
-		return r;
+	int r;
 
 	if (!state_is_pinned()) {
 		if (arg_json)

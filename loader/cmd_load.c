@@ -7,14 +7,12 @@
 #include "state.h"
 #include "util.h"
 
-int do_load(int argc, char **argv)
+int do_load(const struct cli *c)
 {
 	struct mptcpify_conf conf = {};
 	struct state s = STATE_INIT;
-	int r = parse_operands("load", argc, argv, 0, 0);
+	int r;
 
-	if (r >= 0)
-		return r;
 	r = persist_load(&conf);
 	if (!r)
 		r = state_open(&s, STATE_WRITE | STATE_CREATE);
@@ -27,13 +25,11 @@ int do_load(int argc, char **argv)
 	return r;
 }
 
-int do_unload(int argc, char **argv)
+int do_unload(const struct cli *c)
 {
 	bool was = state_is_pinned();
-	int r = parse_operands("unload", argc, argv, 0, 0);
+	int r;
 
-	if (r >= 0)
-		return r;
 	r = state_unload();
 	if (!r && !arg_json)
 		printf("%s\n", was ? "unloaded: new sockets are TCP again" : "nothing was loaded");

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* monitor: one line per rewritten socket, as the old SystemTap script
  * printed "command iperf3 mptcpified". */
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,45 +69,17 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-int do_monitor(int argc, char **argv)
+int do_monitor(const struct cli *c)
 {
-	static const struct option opts[] = {
-		{ "count", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct state s = STATE_INIT;
 	struct ring_buffer *rb;
-	double timeout = -1;
+	double timeout = c->timeout;
 	struct timespec t0, now;
-	int c, r = 0;
+	int r = 0;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hn:t:", opts, NULL)) != -1) {
-		char *end;
-
-		switch (c) {
-		case 'n':
-			remaining = strtol(optarg, &end, 10);
-			if (*end || remaining <= 0)
-				return usage_error("monitor", "--count takes a positive number, not '%s'", optarg);
-			break;
-		case 't':
-			timeout = strtod(optarg, &end);
-			if (*end || timeout <= 0)
-				return usage_error("monitor", "--timeout takes seconds > 0, not '%s'", optarg);
-			break;
-		case 'h':
-			help_for("monitor");
-			return EXIT_OK;
-		default:
-			return usage_error("monitor", "see 'mptcpify monitor --help'");
-		}
-	}
-	if (optind < argc)
-		return usage_error("monitor", "unexpected argument '%s'", argv[optind]);
+	if (c->count)
+		remaining = c->count;
 
 	/* Write access: the ring buffer's consumer position is ours to move. */
 	r = state_open(&s, STATE_WRITE);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* attach, detach, exclude: validate every argument first, then change the
  * live maps and (unless --runtime) the configuration file, all or nothing. */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,13 +15,6 @@
 
 enum verb { VERB_ATTACH, VERB_DETACH, VERB_EXCLUDE, VERB_UNEXCLUDE };
 
-struct selection {
-	char **comms;  size_t n_comms;
-	char **cgroups; size_t n_cgroups;
-	char **units;  size_t n_units;
-	bool all, all_rules, runtime;
-};
-
 struct target {           /* one resolved cgroup or unit */
 	const char *name;     /* as given */
 	char path[PATH_MAX];  /* canonical cgroup path */
@@ -32,87 +24,41 @@ struct target {           /* one resolved cgroup or unit */
 
 static const char *verb_name[] = { "attach", "detach", "exclude", "exclude" };
 
-static void push(char ***v, size_t *n, char *s)
-{
-	*v = realloc(*v, (*n + 1) * sizeof(char *));
-	if (!*v)
-		abort();
-	(*v)[(*n)++] = s;
-}
+/* The selection of one command: the parsed lists, plus --own-cgroup's path. */
+struct selection {
+	char **comms;  size_t n_comms;
+	char **cgroups; size_t n_cgroups;
+	char **units;  size_t n_units;
+	bool all, all_rules, runtime;
+};
 
-static int parse(enum verb *verb, int argc, char **argv, struct selection *sel)
+static int selection_from_cli(const struct cli *c, struct selection *sel)
 {
-	enum { OPT_COMM = 'c', OPT_CGROUP = 'g', OPT_UNIT = 'u', OPT_ALL = 'a',
-	       OPT_ALL_RULES = 'A', OPT_RUNTIME = 'r', OPT_REMOVE = 'R', OPT_HELP = 'h',
-	       OPT_OWN_CGROUP = 'O' };
-	static const struct option opts[] = {
-		{ "comm", required_argument, NULL, OPT_COMM },
-		{ "cgroup", required_argument, NULL, OPT_CGROUP },
-		{ "unit", required_argument, NULL, OPT_UNIT },
-		{ "all", no_argument, NULL, OPT_ALL },
-		{ "all-rules", no_argument, NULL, OPT_ALL_RULES },
-		{ "runtime", no_argument, NULL, OPT_RUNTIME },
-		{ "remove", no_argument, NULL, OPT_REMOVE },
-		{ "own-cgroup", no_argument, NULL, OPT_OWN_CGROUP },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{}
+	/* Static: the selection points at it until the command ends. */
+	static char own[PATH_MAX];
+
+	*sel = (struct selection) {
+		.comms = c->comms, .n_comms = c->n_comms,
+		.units = c->units, .n_units = c->n_units,
+		.all = c->all, .all_rules = c->all_rules, .runtime = c->runtime,
 	};
-	const char *cmd = verb_name[*verb];
-	int last = 0, c;
+	sel->cgroups = calloc(c->n_cgroups + 1, sizeof(char *));
+	if (!sel->cgroups)
+		return fail(EXIT_INTERNAL, "out of memory");
+	if (c->n_cgroups)
+		memcpy(sel->cgroups, c->cgroups, c->n_cgroups * sizeof(char *));
+	sel->n_cgroups = c->n_cgroups;
+	if (c->own_cgroup) {
+		/* For the drop-in of `mptcpify enable`: ExecStartPre= runs in the
+		 * service's cgroup (or its .control child with Delegate=yes). */
+		char *base;
 
-	optind = 0;
-	/* '-' keeps non-options in order: they add to the last list option,
-	 * so that `--comm a b c` selects three names. */
-	while ((c = getopt_long(argc, argv, "-h", opts, NULL)) != -1) {
-		switch (c) {
-		case 1:
-			if (last == OPT_COMM)
-				push(&sel->comms, &sel->n_comms, optarg);
-			else if (last == OPT_CGROUP)
-				push(&sel->cgroups, &sel->n_cgroups, optarg);
-			else if (last == OPT_UNIT)
-				push(&sel->units, &sel->n_units, optarg);
-			else
-				return usage_error(cmd, "unexpected argument '%s' (did you mean "
-						   "--comm %s?)", optarg, optarg);
-			break;
-		case OPT_COMM: push(&sel->comms, &sel->n_comms, optarg); last = c; break;
-		case OPT_CGROUP: push(&sel->cgroups, &sel->n_cgroups, optarg); last = c; break;
-		case OPT_UNIT: push(&sel->units, &sel->n_units, optarg); last = c; break;
-		case OPT_OWN_CGROUP: {
-			/* For the drop-in of `mptcpify enable`: ExecStartPre= runs in the
-			 * service's cgroup (or its .control child with Delegate=yes). */
-			static char own[PATH_MAX];
-			char *base;
-
-			if (cgroup_of_pid(0, own, sizeof(own)) < 0)
-				return fail(EXIT_BAD_CGROUP, "cannot read /proc/self/cgroup");
-			base = strrchr(own, '/');
-			if (base && strcmp(base, "/.control") == 0)
-				*base = '\0';
-			push(&sel->cgroups, &sel->n_cgroups, own);
-			last = 0;
-			break;
-		}
-		case OPT_ALL: sel->all = true; last = 0; break;
-		case OPT_ALL_RULES: sel->all_rules = true; last = 0; break;
-		case OPT_RUNTIME: sel->runtime = true; last = 0; break;
-		case OPT_REMOVE: *verb = VERB_UNEXCLUDE; last = 0; break;
-		case OPT_HELP: help_for(cmd); exit(EXIT_OK);
-		default: return usage_error(cmd, "see 'mptcpify %s --help'", cmd);
-		}
-	}
-	if (*verb == VERB_EXCLUDE || *verb == VERB_UNEXCLUDE) {
-		if (sel->n_cgroups || sel->n_units || sel->all || sel->all_rules)
-			return usage_error(cmd, "exclude takes --comm NAME... only");
-		if (!sel->n_comms)
-			return usage_error(cmd, "give --comm NAME...");
-	} else {
-		if (sel->all_rules && *verb == VERB_ATTACH)
-			return usage_error(cmd, "--all-rules goes with detach");
-		if (!sel->n_comms && !sel->n_cgroups && !sel->n_units && !sel->all && !sel->all_rules)
-			return usage_error(cmd, "give at least one of --comm NAME, --cgroup PATH, "
-					   "--unit UNIT, --all%s", *verb == VERB_DETACH ? ", --all-rules" : "");
+		if (cgroup_of_pid(0, own, sizeof(own)) < 0)
+			return fail(EXIT_BAD_CGROUP, "cannot read /proc/self/cgroup");
+		base = strrchr(own, '/');
+		if (base && strcmp(base, "/.control") == 0)
+			*base = '\0';
+		sel->cgroups[sel->n_cgroups++] = own;
 	}
 	return 0;
 }
@@ -260,7 +206,7 @@ static void undo_live(struct state *s, struct undo *u, size_t nu)
 	rules_recount(s);
 }
 
-static int run_verb(enum verb verb, int argc, char **argv)
+static int run_verb(enum verb verb, const struct cli *cli)
 {
 	struct selection sel = {};
 	struct mptcpify_conf conf = {};
@@ -272,7 +218,7 @@ static int run_verb(enum verb verb, int argc, char **argv)
 	size_t nt, nu = 0, k = 0;
 	int r;
 
-	r = parse(&verb, argc, argv, &sel);
+	r = selection_from_cli(cli, &sel);
 	if (r)
 		goto out;
 	r = check_comms(&sel);
@@ -393,12 +339,10 @@ static int run_verb(enum verb verb, int argc, char **argv)
 out:
 	state_close(&s);
 	conf_free(&conf);
-	free(sel.comms);
 	free(sel.cgroups);
-	free(sel.units);
 	return r;
 }
 
-int do_attach(int argc, char **argv) { return run_verb(VERB_ATTACH, argc, argv); }
-int do_detach(int argc, char **argv) { return run_verb(VERB_DETACH, argc, argv); }
-int do_exclude(int argc, char **argv) { return run_verb(VERB_EXCLUDE, argc, argv); }
+int do_attach(const struct cli *c) { return run_verb(VERB_ATTACH, c); }
+int do_detach(const struct cli *c) { return run_verb(VERB_DETACH, c); }
+int do_exclude(const struct cli *c) { return run_verb(c->remove ? VERB_UNEXCLUDE : VERB_EXCLUDE, c); }

@@ -2,7 +2,6 @@
 /* run: start a command in a fresh cgroup that is selected, so that it and
  * its children (and nobody else) get MPTCP; clean up when it exits. */
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,18 +69,14 @@ static int exit_code(int status)
 	return EXIT_INTERNAL;
 }
 
-int do_run(int argc, char **argv)
+int do_run(const struct cli *c)
 {
+	char *const *argv = c->run_argv;
 	char path[PATH_MAX], procs[PATH_MAX + 16];
 	struct sigaction sa = { .sa_handler = forward }, ign = { .sa_handler = SIG_IGN };
 	uint64_t id = 0;
 	int r, status, ready[2];
 
-	r = parse_operands("run", argc, argv, 0, argc);
-	if (r >= 0)
-		return r;
-	if (optind >= argc)
-		return usage_error("run", "give the command to run: mptcpify run -- CMD ARGS...");
 	r = need_bpf_privileges("run");
 	if (r)
 		return r;
@@ -110,8 +105,8 @@ int do_run(int argc, char **argv)
 		/* Wait until the parent has moved us; then exec. */
 		if (read(ready[0], &one, 1) != 1)
 			_exit(127);
-		execvp(argv[optind], argv + optind);
-		fprintf(stderr, "mptcpify: cannot run %s: %s\n", argv[optind], strerror(errno));
+		execvp(argv[0], argv);
+		fprintf(stderr, "mptcpify: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	close(ready[0]);

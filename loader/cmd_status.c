@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* status: can mptcpify work here, is it loaded, what has it done. Each
  * failed check says how to fix it; the exit status is the first failure's. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -193,14 +192,10 @@ static void print_counters(struct report *rep)
 	       " on that CPU in a preempted task; those sockets stayed TCP)" : "");
 }
 
-int do_status(int argc, char **argv)
+int do_status(const struct cli *c)
 {
 	struct report rep = {};
 	bool loaded = false;
-	int r = parse_operands("status", argc, argv, 0, 0);
-
-	if (r >= 0)
-		return r;
 
 	json_init(&rep.j, stdout);
 	if (arg_json) {

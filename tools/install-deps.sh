@@ -7,8 +7,9 @@
 # mirror at all, so a second run is fast and works offline.
 set -eu
 
-# Build: C toolchain, clang for the BPF object, libbpf/bpftool for skeletons.
-build_pkgs="gcc libc6-dev clang llvm pkg-config meson ninja-build bpftool
+# Build: C toolchain, clang for the BPF object (and libFuzzer for the fuzz
+# test), libbpf/bpftool for skeletons.
+build_pkgs="gcc libc6-dev clang llvm libclang-rt-dev pkg-config meson ninja-build bpftool
   libbpf-dev libelf-dev zlib1g-dev libsystemd-dev liburing-dev"
 
 # VM suite, host side: QEMU (TCG), cpio/gzip/xz for the initramfs, apt's

@@ -46,6 +46,10 @@ expect ".socket unit" 9 "SocketProtocol=mptcp" attach --unit foo.socket
 expect "template unit" 9 "instance" enable foo@.service
 expect "monitor --count 0" 2 "positive number" monitor --count 0
 expect "run without a command" 2 "give the command" run
+expect "monitor --timeout nan" 2 "seconds > 0, not 'nan'" monitor --timeout nan
+expect "--remove outside exclude" 2 "--remove goes with exclude" attach --remove --comm x
+expect "operand after --" 2 "unexpected argument 'b'" attach --comm a -- b
+expect "relative --pin-root" 2 "give an absolute path" --pin-root rel list
 expect "list when nothing is loaded" 0 "not loaded" list
 expect "list --json when nothing is loaded" 0 '"loaded":false' --json list
 
