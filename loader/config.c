@@ -37,6 +37,7 @@
 #endif
 
 #include "config.h"
+#include "fault.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1361,6 +1362,7 @@ static int replace_file(int dfd, const char *base, const char *text, size_t len)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
+	fault_point("config-written");  /* the new file is whole, not in place yet */
 	if (r == 0 && renameat(dfd, tmp, dfd, base) < 0)
 		r = -errno;
 	if (r < 0) {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include "cgroups.h"
 #include "config.h"
+#include "fault.h"
 #include "persist.h"
 #include "rules.h"
 #include "util.h"
@@ -81,6 +83,26 @@ int persist_load_main(struct mptcpify_conf *c)
 	return r < 0 ? conf_fail(r, &err) : 0;
 }
 
+/* Temporary files of a writer that was killed between writing and renaming
+ * (".#mptcpify.conf.XXXX"). Never read, but they would pile up. Only called
+ * under persist_lock(), which every writer holds: none is in use. */
+static void remove_leftover_temps(void)
+{
+	_cleanup_free_ char *prefix = NULL;
+	struct dirent *de;
+	DIR *d;
+
+	if (asprintf(&prefix, ".#%s.", CONF_MAIN_FILE) < 0)
+		return;
+	d = opendir(config_dir());
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 && de->d_type == DT_REG)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
 int persist_save(const struct mptcpify_conf *c)
 {
 	char path[PATH_MAX];
@@ -88,6 +110,7 @@ int persist_save(const struct mptcpify_conf *c)
 
 	if (mkdir(config_dir(), 0755) < 0 && errno != EEXIST)
 		return fail(EXIT_INTERNAL, "cannot create %s: %s", config_dir(), strerror(errno));
+	remove_leftover_temps();
 	snprintf(path, sizeof(path), "%s/%s", config_dir(), CONF_MAIN_FILE);
 	r = conf_write_atomic(c, path);
 	if (r < 0)
@@ -218,6 +241,7 @@ int persist_apply(struct state *s, const struct mptcpify_conf *new)
 		r = remove_stale(s, MAP_CGROUP, new, ids, n_ids);
 	if (!r)
 		r = add_comms(s, MAP_COMM, &new->comms);
+	fault_point("applying");  /* comm rules in, excludes and cgroups not yet */
 	if (!r)
 		r = add_comms(s, MAP_EXCLUDE, &new->exclude_comms);
 	for (size_t i = 0; !r && i < n_ids; i++) {

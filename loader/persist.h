@@ -23,7 +23,8 @@ int persist_lock(void);
 
 /* Reads the main file only (the one the CLI rewrites). */
 int persist_load_main(struct mptcpify_conf *c);
-/* Writes the main file atomically, creating the directory. */
+/* Writes the main file atomically, creating the directory, and removes the
+ * temporaries of a writer killed before its rename. Under persist_lock(). */
 int persist_save(const struct mptcpify_conf *c);
 
 /* Makes the live maps follow the configuration: saved rules it no longer

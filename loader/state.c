@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "mptcpify.h"
+#include "fault.h"
 #include "mptcpify.skel.h"
 #include "state.h"
 #include "util.h"
@@ -252,11 +253,13 @@ static int load_and_pin(struct state *s)
 		r = r ? fail(r, "%s", why) : explain_load_error(err);
 		goto out;
 	}
+	fault_point("loaded");  /* maps pinned, program loaded, not attached */
 	link = bpf_program__attach(skel->progs.mptcpify_socket);
 	if (!link) {
 		r = explain_load_error(-errno);
 		goto out;
 	}
+	fault_point("attached");  /* attached, held only by this process */
 	if (config_init(bpf_map__fd(skel->maps.config)) < 0) {
 		r = fail(EXIT_INTERNAL, "failed to initialise the config map: %s", strerror(errno));
 		goto out;
@@ -267,6 +270,7 @@ static int load_and_pin(struct state *s)
 		r = fail(EXIT_INTERNAL, "failed to pin %s: %s", p, strerror(-err));
 		goto out;
 	}
+	fault_point("pinned");  /* pinned, no rule applied yet */
 	debug("loaded and pinned under %s", pin_root());
 	s->created = true;
 	r = 0;

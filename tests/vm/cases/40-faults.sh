@@ -1,0 +1,162 @@
+# Crashes at the worst moments: the daemon and the CLI killed with SIGKILL
+# part-way through loading, pinning, applying rules and writing the
+# configuration (MPTCPIFY_TEST_CRASH, loader/fault.h), and 50 daemon
+# restarts in a row. After each, the next start must leave exactly one
+# program on the hook, applying exactly the rules the file holds.
+#
+# The daemon runs without systemd here (the vm-systemd suite covers
+# Restart= and kill -9 under systemd); its start-up line says when it is
+# ready.
+
+TCP=6
+MPTCP=262
+CONF=/etc/mptcpify/mptcpify.conf
+
+need_hook() {
+	has_hook || skip "kernel has no update_socket_protocol (expected on this series)"
+}
+
+proto_as() {  # proto_as NAME ARGS...: protocol a sockprobe named NAME gets
+	local name=$1
+	shift
+	cp "$(prog sockprobe)" "/tmp/$name"
+	"/tmp/$name" "$@" | sed -n 's/^protocol=//p'
+}
+
+tracing_links() { bpftool link show | grep -c '^[0-9]*: tracing'; }
+# Programs of ours loaded anywhere: an old one still attached, or held by a
+# process that should be gone, would count.
+our_programs() { bpftool prog show | grep -c 'name mptcpify_socket'; }
+# The comm rules in the maps, sorted, as '"comm":"a" "comm":"b" '.
+live_comm_rules() { mptcpify --json list | grep -o '"comm":"[^"]*"' | sort | tr '\n' ' '; }
+
+# write_conf COMM...: the file selects these comm names. Bash builtins
+# only (an exec costs ~0.1 s under TCG); no daemon is reading it meanwhile.
+write_conf() {
+	[ -d /etc/mptcpify ] || mkdir /etc/mptcpify
+	printf '[select]\n' >"$CONF"
+	printf 'comm = %s\n' "$@" >>"$CONF"
+}
+
+DAEMON=
+start_daemon() {  # start_daemon LOG: run the daemon in the background
+	mptcpify daemon >"$1" 2>&1 &
+	DAEMON=$!
+}
+daemon_ready() {  # daemon_ready LOG: has it printed its start-up line?
+	local l
+	while IFS= read -r l; do
+		case $l in
+		*"loaded and pinned under"* | *"adopted the program pinned under"*) return 0 ;;
+		esac
+	done <"$1"
+	return 1
+}
+kill_daemon() {
+	kill -KILL "$DAEMON" 2>/dev/null
+	wait "$DAEMON" 2>/dev/null
+	DAEMON=
+}
+
+# After a crash: a normal start must bring back one program, one link and
+# the file's rules (keepme selected, other not).
+check_recovers() {  # check_recovers WHAT
+	start_daemon /tmp/recover.log
+	wait_until 30 daemon_ready /tmp/recover.log || { cat /tmp/recover.log; fail "$1: the next daemon start did not get ready"; }
+	assert_eq 1 "$(tracing_links)" "$1: tracing links after the next start"
+	assert_eq 1 "$(our_programs)" "$1: mptcpify programs loaded after the next start"
+	assert_eq '"comm":"keepme" ' "$(live_comm_rules)" "$1: live comm rules after the next start"
+	assert_eq $MPTCP "$(proto_as keepme -4)" "$1: keepme after the next start"
+	assert_eq $TCP "$(proto_as other -4)" "$1: an unselected program after the next start"
+	kill_daemon
+}
+
+# The daemon killed at each step of a first start: maps pinned but program
+# not attached; attached but link not pinned; pinned but no rule applied;
+# half of the rules applied.
+# timeout: 240
+test_daemon_killed_at_each_step_of_loading() {
+	need_hook
+	local point rc want
+	for point in loaded attached pinned applying; do
+		mptcpify unload >/dev/null 2>&1
+		if [ "$point" = applying ]; then
+			# Loaded with an older file's rule, which the new start has
+			# to remove: killed half-way, the one after must finish.
+			write_conf keepme stale
+			expect_exit 0 mptcpify load
+		fi
+		write_conf keepme
+		MPTCPIFY_TEST_CRASH=$point mptcpify daemon >/tmp/crash.log 2>&1
+		rc=$?
+		assert_eq 137 "$rc" "daemon exit status when killed at '$point' (128 + SIGKILL)"
+		case $point in
+		loaded|attached) want=0 ;;  # only the dead process held the attachment
+		*) want=1 ;;
+		esac
+		assert_eq "$want" "$(tracing_links)" "tracing links right after a kill at '$point'"
+		# Nothing of a dead process lingers: at most the pinned program.
+		assert_eq "$want" "$(our_programs)" "mptcpify programs right after a kill at '$point'"
+		check_recovers "killed at '$point'"
+	done
+}
+
+# attach killed after writing the new file and before renaming it: the old
+# file stays whole, the next writer removes the leftover, and a daemon start
+# brings the maps back to what the file says.
+test_cli_killed_while_writing_the_file() {
+	need_hook
+	local rc
+	write_conf keepme
+	expect_exit 0 mptcpify load
+	cp "$CONF" /tmp/before.conf
+	MPTCPIFY_TEST_CRASH=config-written mptcpify attach --comm newone >/tmp/crash.log 2>&1
+	rc=$?
+	assert_eq 137 "$rc" "attach exit status when killed before its rename"
+	cmp -s /tmp/before.conf "$CONF" || { cat "$CONF"; fail "the file changed although the rename never happened"; }
+	assert_eq 1 "$(ls -A /etc/mptcpify | grep -c '^\.#mptcpify\.conf\.')" "leftover temporary files"
+	# The maps did get newone (they change first); the file is the truth.
+	expect_exit 0 mptcpify attach --comm second
+	assert_eq 0 "$(ls -A /etc/mptcpify | grep -c '^\.#')" "leftover temporaries after the next write"
+	grep -qx 'comm = second' "$CONF" || fail "the next attach did not write its rule"
+	! grep -q newone "$CONF" || fail "the killed attach's rule reached the file"
+	expect_exit 0 mptcpify detach --comm second
+	check_recovers "attach killed before its rename"
+}
+
+# 50 kill -9 in a row, the file changing each time: every tenth round starts
+# from nothing (so the kill may land while loading), every fifth is killed
+# after a random delay whatever it is doing, the others once ready. At the
+# end: one link, one program, and only the last file's rules: a rule removed
+# from the file before a restart is really gone.
+# timeout: 300
+test_fifty_daemon_restarts() {
+	need_hook
+	local i before_ready=0 started=$SECONDS
+	for i in $(seq 1 50); do
+		write_conf keepme "r$i"
+		[ $((i % 10)) = 1 ] && mptcpify unload >/dev/null 2>&1
+		start_daemon /tmp/d.log
+		if [ $((i % 5)) = 0 ] || [ $((i % 10)) = 1 ]; then
+			sleep "0.$((RANDOM % 10))"
+			daemon_ready /tmp/d.log || before_ready=$((before_ready + 1))
+		else
+			wait_until 30 daemon_ready /tmp/d.log || { cat /tmp/d.log; fail "round $i: daemon not ready"; }
+		fi
+		kill_daemon
+		# bpftool is slow under TCG: look every tenth round.
+		if [ $((i % 10)) = 0 ]; then
+			[ "$(tracing_links)" -le 1 ] || fail "round $i: $(tracing_links) tracing links"
+		fi
+	done
+	log "50 restarts in $((SECONDS - started)) s, $before_ready killed before they were ready"
+	start_daemon /tmp/d.log
+	wait_until 30 daemon_ready /tmp/d.log || fail "the 51st start did not get ready"
+	assert_eq 1 "$(tracing_links)" "tracing links after 50 restarts"
+	assert_eq 1 "$(our_programs)" "mptcpify programs after 50 restarts"
+	assert_eq '"comm":"keepme" "comm":"r50" ' "$(live_comm_rules)" "live comm rules after 50 restarts"
+	assert_eq $MPTCP "$(proto_as r50 -4)" "the last file's rule"
+	assert_eq $TCP "$(proto_as r49 -4)" "a rule the file dropped before the last restart"
+	assert_eq $MPTCP "$(proto_as keepme -4)" "a rule every file had"
+	kill_daemon
+}
