@@ -129,6 +129,16 @@ static void check_all(struct report *rep, bool *loaded)
 		      "0 in this network namespace: selected programs keep TCP here",
 		      "sysctl -w net.mptcp.enabled=1; persist it in /etc/sysctl.d/90-enable-MPTCP.conf");
 
+	if (root) {
+		bool hidden = kernel_addresses_hidden();
+
+		check(rep, "per-netns MPTCP check", hidden ? WARN : OK, 0,
+		      hidden ? "kernel addresses hidden (kernel.kptr_restrict): net.mptcp.enabled=0 in "
+		      "a namespace is not seen, and socket() of selected programs there fails"
+		      : "net.mptcp.enabled is read in each network namespace",
+		      "sysctl -w kernel.kptr_restrict=1, then mptcpify unload; mptcpify load");
+	}
+
 	snprintf(buf, sizeof(buf), "%s %s", *loaded ? "pinned under" : "nothing pinned under",
 		 pin_root());
 	check(rep, "program", *loaded ? OK : WARN, 0, buf,

@@ -19,5 +19,4 @@ int do_enable(const struct cli *c);
 int do_disable(const struct cli *c);
 int do_daemon(const struct cli *c);
 
-
 #endif

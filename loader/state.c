@@ -272,6 +272,8 @@ static int load_and_pin(struct state *s)
 	}
 	fault_point("pinned");  /* pinned, no rule applied yet */
 	debug("loaded and pinned under %s", pin_root());
+	if (kernel_addresses_hidden())
+		warn("%s", HIDDEN_ADDRESSES_WARNING);
 	s->created = true;
 	r = 0;
 out:

@@ -74,6 +74,24 @@ int need_bpf_privileges(const char *what)
 		    "run it with sudo", what);
 }
 
+bool kernel_addresses_hidden(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	char line[256];
+	bool hidden = true;
+
+	if (!f)
+		return true;
+	/* Real tables have non-zero addresses within the first few lines. */
+	for (int i = 0; i < 256 && fgets(line, sizeof(line), f); i++)
+		if (strtoull(line, NULL, 16) != 0) {
+			hidden = false;
+			break;
+		}
+	fclose(f);
+	return hidden;
+}
+
 const char *printable(const char *s, char *buf, size_t len)
 {
 	size_t n = 0;

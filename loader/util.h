@@ -41,6 +41,17 @@ bool have_cap(int cap);
 /* Fails with EXIT_NOPERM naming what is missing to load and change BPF state. */
 int need_bpf_privileges(const char *what);
 
+/* Does /proc/kallsyms show this process zeros instead of addresses
+ * (kernel.kptr_restrict=2, or 1 without CAP_SYSLOG)? Then libbpf resolves
+ * the program's mptcp_pernet_id to NULL and the program cannot read
+ * net.mptcp.enabled per network namespace. */
+bool kernel_addresses_hidden(void);
+#define HIDDEN_ADDRESSES_WARNING \
+	"kernel addresses are hidden from mptcpify (kernel.kptr_restrict=2, or no CAP_SYSLOG): " \
+	"it cannot see net.mptcp.enabled per network namespace, and where that is 0 a " \
+	"selected program's socket() fails (ENOPROTOOPT) instead of staying TCP; fix: " \
+	"sysctl -w kernel.kptr_restrict=1, then 'mptcpify unload' and 'mptcpify load'"
+
 /* s with control bytes and bytes >= 0x7f as \xNN, for error messages. */
 const char *printable(const char *s, char *buf, size_t len);
 

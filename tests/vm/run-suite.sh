@@ -33,15 +33,22 @@ result() { echo "$*" >&7; }
 result "HELLO ${MPTCPIFY_VM_NONCE:-}"
 
 # --- discovery -------------------------------------------------------------
-# Lines "ID FILE FUNCTION TIMEOUT", in file order. A "# timeout: N" comment
-# anywhere in the comment block right above the function sets its limit.
+# Lines "ID FILE FUNCTION TIMEOUT ONCE", in file order. A "# timeout: N"
+# comment anywhere in the comment block right above the function sets its
+# limit; a "# once: WHY" line there marks a test that does not depend on the
+# kernel (ONCE=1): it runs in one series only (MPTCPIFY_VM_ONCE=1, the first
+# of vm_kernels) and is skipped in the others, which saves CI minutes.
 discover() {
 	local f
 	for f in "$CASES"/*.sh; do
 		[ -e "$f" ] || continue
 		awk -v file="$f" -v def="$TIMEOUT" '
-			BEGIN { id = file; sub(/.*\//, "", id); sub(/\.sh$/, "", id); t = "" }
-			/^[ \t]*#/ { if (match($0, /timeout:[ \t]*[0-9]+/)) { s = substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", s); t = s }; next }
+			BEGIN { id = file; sub(/.*\//, "", id); sub(/\.sh$/, "", id); t = ""; once = 0 }
+			/^[ \t]*#/ {
+				if (match($0, /timeout:[ \t]*[0-9]+/)) { s = substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", s); t = s }
+				if ($0 ~ /^[ \t]*#[ \t]*once:/) once = 1
+				next
+			}
 			/^[ \t]*(function[ \t]+)?test_[A-Za-z0-9_]+[ \t]*(\(\))?[ \t]*(\{|$)/ {
 				line = $0
 				sub(/^[ \t]*(function[ \t]+)?/, "", line)
@@ -50,10 +57,10 @@ discover() {
 				# "# timeout: N" on the definition line itself counts too
 				if (match(line, /timeout:[ \t]*[0-9]+/)) { s = substr(line, RSTART, RLENGTH); gsub(/[^0-9]/, "", s); t = s }
 				if (line ~ /^test_[A-Za-z0-9_]+[ \t]*\(\)/ || $0 ~ /^[ \t]*function/)
-					print id "/" fn, file, fn, (t == "" ? def : t)
-				t = ""; next
+					print id "/" fn, file, fn, (t == "" ? def : t), once
+				t = ""; once = 0; next
 			}
-			{ t = "" }' "$f"
+			{ t = ""; once = 0 }' "$f"
 	done
 }
 
@@ -228,10 +235,14 @@ echo "run-suite: ${#tests[@]} of ${#all[@]} tests${MPTCPIFY_VM_TESTS:+ matching 
 
 failed=0
 for l in "${tests[@]}"; do
-	read -r id file fn limit <<<"$l"
+	read -r id file fn limit once <<<"$l"
 	echo "=== RUN $id"
 	t0=$(ms)
-	run_test "$id" "$file" "$fn" "$limit"
+	if [ "$once" = 1 ] && [ "${MPTCPIFY_VM_ONCE:-1}" = 0 ]; then
+		RES="SKIP does not depend on the kernel: runs in the first series of vm_kernels"
+	else
+		run_test "$id" "$file" "$fn" "$limit"
+	fi
 	dt=$(( $(ms) - t0 ))
 	st=${RES%% *}; why=${RES#"$st"}; why=${why# }
 	echo "--- $st $id ($((dt / 1000)).$(( (dt % 1000) / 100 ))s)${why:+: $why}"

@@ -2,7 +2,7 @@
 # run.sh — boot one kernel series in QEMU, run the VM suite, print TAP.
 #
 #   run.sh --build-dir DIR --series 6.12 [--tests GLOB[,GLOB]] [--script FILE]
-#          [--timeout SEC] [--expect-hook 0|1] [--verbose] [--interactive]
+#          [--timeout SEC] [--expect-hook 0|1] [--once 0|1] [--verbose] [--interactive]
 #
 # --tests     only tests whose id (FILE/FUNCTION, e.g. 00-smoke/test_mounts)
 #             or function name matches
@@ -23,7 +23,7 @@ set -uo pipefail
 {
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-build="" series="" tests="" script="" timeout=600 verbose=0 expect_hook="" interactive=0
+build="" series="" tests="" script="" timeout=600 verbose=0 expect_hook="" interactive=0 once=1
 # Seconds from QEMU's start to /init's first line, past which a boot counts
 # as hung (about 10 s on an idle machine, 20 s on a loaded one).
 boot_deadline=${MPTCPIFY_VM_BOOT_DEADLINE:-90}
@@ -36,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--script) script=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--expect-hook) expect_hook=$2; shift 2 ;;
+	--once) once=$2; shift 2 ;;
 	--verbose) verbose=1; shift ;;
 	--interactive) interactive=1; verbose=1; shift ;;
 	*) usage ;;
@@ -95,7 +96,8 @@ fi
 boot() {
 	local res=$1 con=$2 append s0
 	append="console=ttyS0 panic=-1 quiet loglevel=5"
-	append+=" mptcpify.series=$series mptcpify.expect_hook=$expect_hook mptcpify.nonce=$nonce"
+	append+=" mptcpify.series=$series mptcpify.expect_hook=$expect_hook mptcpify.once=$once"
+	append+=" mptcpify.nonce=$nonce"
 	[ -n "$tests" ] && append+=" mptcpify.tests=$tests"
 	[ -n "$script" ] && append+=" mptcpify.script=/suite/script.sh"
 	[ -n "${MPTCPIFY_VM_TEST_TIMEOUT:-}" ] && append+=" mptcpify.timeout=$MPTCPIFY_VM_TEST_TIMEOUT"

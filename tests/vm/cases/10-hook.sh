@@ -142,6 +142,32 @@ test_netns_with_mptcp_disabled_keeps_tcp() {
 	assert_eq $MPTCP "$(proto_of -4)" "the initial netns still rewrites"
 }
 
+# kernel.kptr_restrict=2 hides kernel addresses even from root: the program
+# then cannot find net.mptcp.enabled per namespace. attach and status say
+# so, and what they say happens does happen; reloading after
+# kptr_restrict=1 brings the check back.
+test_hidden_kernel_addresses_are_reported() {
+	need_hook
+	local old out
+	old=$(cat /proc/sys/kernel/kptr_restrict)
+	trap "echo $old >/proc/sys/kernel/kptr_restrict" EXIT
+	echo 2 >/proc/sys/kernel/kptr_restrict
+	ip netns add nomptcp
+	ip netns exec nomptcp sysctl -w net.mptcp.enabled=0 >/dev/null
+	expect_exit 0 mptcpify attach --runtime --comm sockprobe
+	grep -q "warning: kernel addresses are hidden from mptcpify" "$LAST_OUT" || fail "attach gave no warning"
+	mptcpify --json status >/tmp/status.json
+	grep -q '"check":"per-netns MPTCP check","result":"warn"' /tmp/status.json || fail "status shows no warning: $(cat /tmp/status.json)"
+	out=$(ip netns exec nomptcp "$(prog sockprobe)" -4)
+	assert_eq "error=ENOPROTOOPT" "${out%% *}" "socket() where MPTCP is off, as the warning says"
+	echo 1 >/proc/sys/kernel/kptr_restrict
+	expect_exit 0 mptcpify unload
+	expect_exit 0 mptcpify attach --runtime --comm sockprobe
+	grep -q "kernel addresses" "$LAST_OUT" && fail "attach warned with addresses visible"
+	out=$(ip netns exec nomptcp "$(prog sockprobe)" -4) || fail "socket() failed after the reload: $out"
+	assert_eq $TCP "$(echo "$out" | sed -n 's/^protocol=//p')" "netns with MPTCP off, after the reload"
+}
+
 test_detach_restores_tcp() {
 	need_hook
 	expect_exit 0 mptcpify attach --runtime --comm sockprobe

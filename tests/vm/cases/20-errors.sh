@@ -27,6 +27,7 @@ with_rules() {
 	expect_exit 0 mptcpify attach --comm keepme
 }
 
+# once: command-line checks, before any BPF call
 test_err_usage() {
 	refuse 2 "give at least one of" mptcpify attach
 	refuse 2 "unknown command" mptcpify frobnicate
@@ -34,6 +35,7 @@ test_err_usage() {
 	refuse 2 "goes with detach" mptcpify attach --all-rules
 }
 
+# once: validation in the CLI
 test_err_comm_names() {
 	with_rules
 	refuse 7 "longer than 15 bytes.*'abcdefghijklmno'" mptcpify attach --comm abcdefghijklmnop
@@ -50,6 +52,7 @@ test_err_comm_names() {
 		fail "the config holds the name once: $(cat /etc/mptcpify/mptcpify.conf)"
 }
 
+# once: validation in the CLI and cgroupfs
 test_err_cgroup_paths() {
 	with_rules
 	mkdir -p /sys/fs/cgroup/testcg
@@ -66,6 +69,7 @@ test_err_cgroup_paths() {
 	expect_exit 0 mptcpify attach --cgroup testcg
 }
 
+# once: validation in the CLI
 test_err_units() {
 	with_rules
 	refuse 9 "socket" mptcpify attach --unit foo.socket
@@ -74,6 +78,7 @@ test_err_units() {
 	refuse 9 "" mptcpify attach --unit nosuch.service
 }
 
+# once: the parser
 test_err_bad_config_file() {
 	with_rules
 	mkdir -p /etc/mptcpify
@@ -83,6 +88,7 @@ test_err_bad_config_file() {
 	cp /tmp/good.conf /etc/mptcpify/mptcpify.conf
 }
 
+# once: hash map limits, the same in every kernel here
 test_err_map_full() {
 	with_rules
 	# Fill the comm map to max_entries (16384) with runtime rules: keepme,

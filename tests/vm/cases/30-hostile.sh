@@ -92,6 +92,27 @@ test_bpffs_missing_or_wrong() {
 	echo "$out" | grep -q "is not a BPF filesystem" || fail "no reason given"
 }
 
+# bpffs mounted with mode=1777: anyone may make directories at its top. A
+# pin directory an unprivileged user made first is refused; the one mptcpify
+# makes is 0700 and root's whatever the mount's mode.
+test_bpffs_mode_1777() {
+	need_hook
+	umount /sys/fs/bpf || fail "cannot unmount bpffs"
+	trap 'umount /sys/fs/bpf; mount -t bpf bpf /sys/fs/bpf' EXIT
+	mount -t bpf -o mode=1777 bpf /sys/fs/bpf || fail "cannot mount bpffs with mode=1777"
+	as_nobody mkdir /sys/fs/bpf/mptcpify || fail "nobody could not mkdir in a 1777 bpffs"
+	out=$(mptcpify attach --runtime --comm x 2>&1); rc=$?
+	echo "$out"
+	assert_eq 3 "$rc" "attach into a pin directory nobody made"
+	echo "$out" | grep -q "owned by uid 65534, not root" || fail "no reason given"
+	[ -z "$(ls -A /sys/fs/bpf/mptcpify)" ] || fail "something was pinned into nobody's directory"
+	rmdir /sys/fs/bpf/mptcpify
+	expect_exit 0 mptcpify attach --runtime --comm x
+	assert_eq "700 0" "$(stat -c '%a %u' /sys/fs/bpf/mptcpify)" "pin directory mode and owner"
+	as_nobody mkdir /sys/fs/bpf/mptcpify/evil 2>/dev/null && fail "nobody made a directory among the pins"
+	expect_exit 0 mptcpify unload
+}
+
 # coexist ORDER: another tool's fmod_ret program and ours, attached in ORDER.
 coexist() {
 	need_hook
@@ -117,6 +138,7 @@ coexist() {
 test_second_fmod_ret_program_attached_before() { coexist other-first; }
 test_second_fmod_ret_program_attached_after() { coexist ours-first; }
 
+# once: file locking in the CLI
 test_concurrent_clis_lose_nothing() {
 	need_hook
 	expect_exit 0 mptcpify load

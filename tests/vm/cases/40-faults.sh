@@ -104,6 +104,7 @@ test_daemon_killed_at_each_step_of_loading() {
 # attach killed after writing the new file and before renaming it: the old
 # file stays whole, the next writer removes the leftover, and a daemon start
 # brings the maps back to what the file says.
+# once: the file write
 test_cli_killed_while_writing_the_file() {
 	need_hook
 	local rc
@@ -130,6 +131,7 @@ test_cli_killed_while_writing_the_file() {
 # end: one link, one program, and only the last file's rules: a rule removed
 # from the file before a restart is really gone.
 # timeout: 300
+# once: the daemon; each series runs test_daemon_killed_at_each_step_of_loading
 test_fifty_daemon_restarts() {
 	need_hook
 	local i before_ready=0 started=$SECONDS

@@ -96,23 +96,3 @@ test_payload_installed() {
 	fi
 	return 0
 }
-
-# Phase 1 leaves a file and asks for a reboot; phase 2 finds it after a real
-# reboot (new boot id) on the same disk.
-test_reboot_persists() {
-	local f=$TEST_STATE/phase1
-	case $PHASE in
-	1)
-		cat /proc/sys/kernel/random/boot_id >"$f"
-		sync
-		reboot_vm
-		;;
-	2)
-		[ -s "$f" ] || fail "file written before the reboot is gone"
-		[ "$(cat "$f")" != "$(cat /proc/sys/kernel/random/boot_id)" ] ||
-			fail "same boot id: the VM did not reboot"
-		[ "$(systemctl is-system-running)" = running ] || fail "system not running after the reboot"
-		;;
-	*) fail "unexpected phase $PHASE" ;;
-	esac
-}

@@ -107,10 +107,15 @@ test_stop_unloads() {
 	return 0
 }
 
+# Also the rig's reboot: a real one (new boot id) on the same disk. One
+# reboot in the suite: each costs 40-70 s under TCG.
 test_reboot_restores_rules() {
 	require_mptcpify
+	local f=$TEST_STATE/boot_id
 	case $PHASE in
 	1)
+		cat /proc/sys/kernel/random/boot_id >"$f"
+		sync
 		expect_exit 0 systemctl enable --now mptcpify-bpf.service
 		wait_until 60 systemctl is-active -q mptcpify-bpf.service
 		expect_exit 0 mptcpify attach --comm iperf3
@@ -118,6 +123,9 @@ test_reboot_restores_rules() {
 		;;
 	2)
 		on_exit 'systemctl disable --now mptcpify-bpf.service; rm -rf /etc/mptcpify'
+		[ -s "$f" ] || fail "a file written before the reboot is gone"
+		[ "$(cat "$f")" != "$(cat /proc/sys/kernel/random/boot_id)" ] ||
+			fail "same boot id: the VM did not reboot"
 		wait_until 60 systemctl is-active -q mptcpify-bpf.service
 		mptcpify --json list | grep -q '"comm":"iperf3"' || fail "rule not restored at boot"
 		iperf3 -s -1 -p $SRV_PORT >/dev/null 2>&1 &
