@@ -19,16 +19,8 @@
 
 #include "cli.h"
 #include "config.h"
+#include "fuzz-check.h"
 #include "util.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "%s:%d: check failed: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
 
 #define MAX_ARGS 48
 
