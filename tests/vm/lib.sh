@@ -76,6 +76,28 @@ has_hook() {
 	grep -qa update_socket_protocol /sys/kernel/btf/vmlinux
 }
 
+# need_hook: skip a test that needs update_socket_protocol on a kernel
+# without it (6.1: expected).
+need_hook() {
+	has_hook || skip "kernel has no update_socket_protocol (expected on this series)"
+}
+
+# Protocol numbers as SO_PROTOCOL reports them.
+TCP=6
+MPTCP=262
+
+# proto_as NAME ARGS...: the protocol a copy of sockprobe named NAME gets
+# (comm rules match the name).
+proto_as() {
+	local name=$1
+	shift
+	cp "$(prog sockprobe)" "/tmp/$name"
+	"/tmp/$name" "$@" | sed -n 's/^protocol=//p'
+}
+
+# tracing_links: how many BPF tracing links are attached (ours and others).
+tracing_links() { bpftool link show | grep -c '^[0-9]*: tracing'; }
+
 # prog NAME: path of a test program (tests/progs) in the image.
 prog() {
 	[ -x "$PROGDIR/$1" ] || fail "test program $1 is not in the image"

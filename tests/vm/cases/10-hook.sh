@@ -2,23 +2,9 @@
 # Every assertion reads the kernel's answer (SO_PROTOCOL via sockprobe, nstat
 # counters, ss), never what was asked for.
 
-TCP=6
-MPTCP=262
-
 # proto_of ARGS...: the protocol the kernel gave sockprobe for these args.
 proto_of() {
 	"$(prog sockprobe)" "$@" | sed -n 's/^protocol=//p'
-}
-
-# The protocol a program named NAME (a copy of sockprobe) gets.
-proto_as() {
-	name=$1; shift
-	cp "$(prog sockprobe)" "/tmp/$name"
-	"/tmp/$name" "$@" | sed -n 's/^protocol=//p'
-}
-
-need_hook() {
-	has_hook || skip "kernel has no update_socket_protocol (expected on this series)"
 }
 
 counter() {  # counter NAME: a global counter from `status --json`
@@ -186,10 +172,10 @@ test_pins_survive_and_one_attachment() {
 	done
 	assert_eq 700 "$(stat -c %a /sys/fs/bpf/mptcpify)" "pin directory mode"
 	assert_eq 600 "$(stat -c %a /sys/fs/bpf/mptcpify/comm_rules)" "pin mode"
-	assert_eq 1 "$(bpftool link show | grep -c '^[0-9]*: tracing')" "tracing links after three attaches"
+	assert_eq 1 "$(tracing_links)" "tracing links after three attaches"
 	assert_eq $MPTCP "$(proto_of -4)" "still rewriting after the CLI exited"
 	expect_exit 0 mptcpify unload
-	assert_eq 0 "$(bpftool link show | grep -c '^[0-9]*: tracing')" "tracing links after unload"
+	assert_eq 0 "$(tracing_links)" "tracing links after unload"
 	[ -e /sys/fs/bpf/mptcpify ] && fail "pin directory left after unload"
 	assert_eq $TCP "$(proto_of -4)" "after unload"
 }

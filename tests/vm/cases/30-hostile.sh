@@ -1,9 +1,5 @@
 # Load, privilege and odd mounts (issue 6): the exact outcome each time.
 
-need_hook() {
-	has_hook || skip "kernel has no update_socket_protocol (expected on this series)"
-}
-
 as_nobody() {
 	/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"
 }
@@ -125,7 +121,7 @@ coexist() {
 		expect_exit 0 mptcpify attach --runtime --comm sockprobe
 		expect_exit 0 "$(prog other-fmodret)" /sys/fs/bpf/other/link
 	fi
-	assert_eq 2 "$(bpftool link show | grep -c '^[0-9]*: tracing')" "two tracing links"
+	assert_eq 2 "$(tracing_links)" "two tracing links"
 	assert_eq 262 "$("$(prog sockprobe)" -4 | sed -n 's/^protocol=//p')" "ours rewrites sockprobe"
 	assert_eq 262 "$(/tmp/otherprog -4 | sed -n 's/^protocol=//p')" "theirs rewrites otherprog"
 	cp "$(prog sockprobe)" /tmp/neither
@@ -153,5 +149,5 @@ test_concurrent_clis_lose_nothing() {
 		grep -qx "comm = par$i" /etc/mptcpify/mptcpify.conf || fail "par$i missing from the file"
 		mptcpify --json list | grep -q "\"comm\":\"par$i\"" || fail "par$i missing from the maps"
 	done
-	assert_eq 1 "$(bpftool link show | grep -c '^[0-9]*: tracing')" "tracing links"
+	assert_eq 1 "$(tracing_links)" "tracing links"
 }

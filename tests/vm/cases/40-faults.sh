@@ -8,22 +8,8 @@
 # Restart= and kill -9 under systemd); its start-up line says when it is
 # ready.
 
-TCP=6
-MPTCP=262
 CONF=/etc/mptcpify/mptcpify.conf
 
-need_hook() {
-	has_hook || skip "kernel has no update_socket_protocol (expected on this series)"
-}
-
-proto_as() {  # proto_as NAME ARGS...: protocol a sockprobe named NAME gets
-	local name=$1
-	shift
-	cp "$(prog sockprobe)" "/tmp/$name"
-	"/tmp/$name" "$@" | sed -n 's/^protocol=//p'
-}
-
-tracing_links() { bpftool link show | grep -c '^[0-9]*: tracing'; }
 # Programs of ours loaded anywhere: an old one still attached, or held by a
 # process that should be gone, would count.
 our_programs() { bpftool prog show | grep -c 'name mptcpify_socket'; }
