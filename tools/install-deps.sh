@@ -20,7 +20,7 @@ vm_host_pkgs="qemu-system-x86 cpio gzip xz-utils zstd kmod
 
 # VM suite, guest side: copied from this machine into the initramfs.
 guest_pkgs="busybox-static bash coreutils util-linux findutils procps grep sed iproute2
-  iperf3 ncat tcpdump mptcpd strace ethtool"
+  iperf3 ncat tcpdump mptcpize strace ethtool"
 
 pkgs=$(echo $build_pkgs $vm_host_pkgs $guest_pkgs)
 

@@ -26,7 +26,12 @@ write_conf() {
 
 DAEMON=
 start_daemon() {  # start_daemon LOG: run the daemon in the background
-	mptcpify daemon >"$1" 2>&1 &
+	# Emptied here, not by the job's own '>': that redirection happens
+	# whenever the job gets scheduled, and on a loaded machine
+	# daemon_ready would meanwhile read the previous daemon's start-up
+	# line (the cause of a CI failure: "ready", yet no link pinned).
+	: >"$1"
+	mptcpify daemon >>"$1" 2>&1 &
 	DAEMON=$!
 }
 daemon_ready() {  # daemon_ready LOG: has it printed its start-up line?

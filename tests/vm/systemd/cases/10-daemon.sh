@@ -82,15 +82,28 @@ test_reload_with_broken_config_keeps_rules() {
 	return 0
 }
 
+# restarted_since PID: the daemon runs again, under another main PID.
+restarted_since() {
+	local pid
+	pid=$(systemctl show -P MainPID mptcpify-bpf.service)
+	[ "$pid" != 0 ] && [ "$pid" != "$1" ] && systemctl is-active -q mptcpify-bpf.service
+}
+
 test_kill9_then_start_adopts() {
 	start_daemon
 	expect_exit 0 mptcpify attach --comm iperf3
+	local i old n0
+	n0=$(systemctl show -P NRestarts mptcpify-bpf.service)
 	for i in 1 2 3; do
+		old=$(systemctl show -P MainPID mptcpify-bpf.service)
 		systemctl kill -s KILL mptcpify-bpf.service
-		sleep 1
-		wait_until 60 systemctl is-active -q mptcpify-bpf.service
+		# The pin keeps the link whether or not a new daemon came up: wait
+		# for systemd to have restarted it (a new main PID, active again).
+		wait_until 60 restarted_since "$old" ||
+			fail "not restarted after kill -9 number $i (MainPID was $old)"
 		assert_eq "$(links)" 1 "tracing links after kill -9 number $i"
 	done
+	assert_eq $((n0 + 3)) "$(systemctl show -P NRestarts mptcpify-bpf.service)" "restarts counted by systemd"
 	mptcpify --json list | grep -q '"comm":"iperf3"' || fail "rule lost"
 	iperf3 -s -1 -p $SRV_PORT >/dev/null 2>&1 &
 	wait_until 30 listening $SRV_PORT
