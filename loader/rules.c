@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -32,6 +33,27 @@ static struct mptcpify_rule *percpu_zero(void)
 	return calloc(ncpus(), sizeof(struct mptcpify_rule));
 }
 
+/* The rule maps are not preallocated: the kernel takes each new element
+ * from per-CPU caches that it refills asynchronously (irq_work, and a
+ * worker for per-CPU memory). A burst of updates on a busy machine can
+ * find them empty for a moment and get ENOMEM although memory is there.
+ * Try again for up to about a second before calling it a failure. */
+static int update_elem(int fd, const void *key, const void *v, __u64 flags)
+{
+	unsigned delay_us = 1000, waited_us = 0;
+
+	while (bpf_map_update_elem(fd, key, v, flags) < 0) {
+		if (errno != ENOMEM || waited_us >= 1000000)
+			return -1;
+		usleep(delay_us);
+		waited_us += delay_us;
+		if (delay_us < 64000)
+			delay_us *= 2;
+		debug("map update: ENOMEM, retrying after %u us", waited_us);
+	}
+	return 0;
+}
+
 /* Adds flags to an existing rule (a runtime rule that is now also saved).
  * Hits counted between the read and the write are lost: only on upgrade. */
 static int add_flags(int fd, const void *key, struct mptcpify_rule *v, uint32_t flags)
@@ -42,7 +64,7 @@ static int add_flags(int fd, const void *key, struct mptcpify_rule *v, uint32_t 
 		return -EEXIST;
 	for (int c = 0; c < ncpus(); c++)
 		v[c].flags |= flags;
-	if (bpf_map_update_elem(fd, key, v, BPF_EXIST) < 0)
+	if (update_elem(fd, key, v, BPF_EXIST) < 0)
 		return -errno;
 	return -EEXIST;
 }
@@ -55,7 +77,7 @@ static int add_key(int fd, const void *key, uint32_t flags)
 		return -ENOMEM;
 	for (int c = 0; c < ncpus(); c++)
 		v[c].flags = flags;
-	if (bpf_map_update_elem(fd, key, v, BPF_NOEXIST) < 0)
+	if (update_elem(fd, key, v, BPF_NOEXIST) < 0)
 		return errno == EEXIST ? add_flags(fd, key, v, flags) : -errno;
 	return 0;
 }
