@@ -49,7 +49,7 @@ static int update_elem(int fd, const void *key, const void *v, __u64 flags)
 		waited_us += delay_us;
 		if (delay_us < 64000)
 			delay_us *= 2;
-		debug("map update: ENOMEM, retrying after %u us", waited_us);
+		debug("map update: ENOMEM; waited %u us in all, trying again", waited_us);
 	}
 	return 0;
 }
