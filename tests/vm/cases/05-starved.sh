@@ -8,11 +8,11 @@
 # retried, 2 of 15 attaches of 1024 names failed that way here on 6.12
 # ("Cannot allocate memory", exit 1), as one did in CI on a loaded machine.
 #
-# Early in the suite on purpose: later tests (the map-full test above all)
-# leave enough per-CPU memory populated for every burst here, and then the
-# kernel never runs dry; in whole-suite runs with this test in
+# Early in the suite on purpose: later tests (most of all the map-full
+# test) leave enough per-CPU memory populated for every burst here, and
+# then the kernel never runs dry; in whole-suite runs with this test in
 # 30-hostile.sh no update met ENOMEM, on 6.12 or 7.2. Here, in whole-suite
-# runs, 6.12 ran dry 3 times in 3 (2-12 retries) and 7.2 0 times in 3;
+# runs, 6.12 ran dry 4 times in 4 (2-12 retries) and 7.2 1 time in 4;
 # in boots running this test alone, 6.12 every time (10-29), 7.2 once in 2
 # (20). A run in which no update met ENOMEM proved nothing about the
 # retry, and says so as a SKIP.
