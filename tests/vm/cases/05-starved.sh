@@ -12,7 +12,7 @@
 # test) leave enough per-CPU memory populated for every burst here, and
 # then the kernel never runs dry; in whole-suite runs with this test in
 # 30-hostile.sh no update met ENOMEM, on 6.12 or 7.2. Here, in whole-suite
-# runs, 6.12 ran dry 4 times in 4 (2-12 retries) and 7.2 1 time in 4;
+# runs, 6.12 ran dry 5 times in 5 (2-12 retries) and 7.2 2 times in 5;
 # in boots running this test alone, 6.12 every time (10-29), 7.2 once in 2
 # (20). A run in which no update met ENOMEM proved nothing about the
 # retry, and says so as a SKIP.
