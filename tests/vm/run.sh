@@ -3,12 +3,16 @@
 #
 #   run.sh --build-dir DIR --series 6.12 [--tests GLOB[,GLOB]] [--script FILE]
 #          [--timeout SEC] [--expect-hook 0|1] [--once 0|1] [--verbose] [--interactive]
+#          [--append ARGS] [--qemu-arg ARG]...
 #
 # --tests     only tests whose id (FILE/FUNCTION, e.g. 00-smoke/test_mounts)
 #             or function name matches
 # --script    run FILE in the guest (lib.sh loaded) instead of the suite
 # --timeout   host-side limit for one boot (default 600 s); a boot that
 #             brings no SUITE-DONE back is retried once
+# --append    more kernel command line (e.g. preempt=full)
+# --qemu-arg  one more QEMU argument, repeatable (e.g. -icount, then
+#             shift=0,sleep=off; a later -smp overrides the rig's -smp 2)
 # --verbose   copy the guest console to stderr as it comes
 # --interactive  with --script: the terminal is the guest console's input
 #             (QEMU's Ctrl-A X quits); no retry
@@ -23,7 +27,7 @@ set -uo pipefail
 {
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-build="" series="" tests="" script="" timeout=600 verbose=0 expect_hook="" interactive=0 once=1
+build="" series="" tests="" script="" extra_append="" qemu_extra=() timeout=600 verbose=0 expect_hook="" interactive=0 once=1
 # Seconds from QEMU's start to /init's first line, past which a boot counts
 # as hung (about 10 s on an idle machine, 20 s on a loaded one).
 boot_deadline=${MPTCPIFY_VM_BOOT_DEADLINE:-90}
@@ -35,6 +39,8 @@ while [ $# -gt 0 ]; do
 	--tests) tests=$2; shift 2 ;;
 	--script) script=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--append) extra_append=$2; shift 2 ;;
+	--qemu-arg) qemu_extra+=("$2"); shift 2 ;;
 	--expect-hook) expect_hook=$2; shift 2 ;;
 	--once) once=$2; shift 2 ;;
 	--verbose) verbose=1; shift ;;
@@ -101,6 +107,7 @@ boot() {
 	[ -n "$tests" ] && append+=" mptcpify.tests=$tests"
 	[ -n "$script" ] && append+=" mptcpify.script=/suite/script.sh"
 	[ -n "${MPTCPIFY_VM_TEST_TIMEOUT:-}" ] && append+=" mptcpify.timeout=$MPTCPIFY_VM_TEST_TIMEOUT"
+	[ -n "$extra_append" ] && append+=" $extra_append"
 	: >"$res"
 	s0=$(date +%s.%N)
 	# -cpu max,-cx16: with cmpxchg16b advertised, TCG boots crashed about one
@@ -110,7 +117,7 @@ boot() {
 		-nodefaults -nographic -no-reboot -monitor none
 		-serial stdio -serial "file:$res"
 		-kernel "$kernel" -initrd "$work/initramfs-$series.cpio.gz"
-		-append "$append")
+		-append "$append" "${qemu_extra[@]}")
 	: >"$con"
 	stuck=0
 	if [ "$interactive" = 1 ]; then
