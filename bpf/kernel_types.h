@@ -28,4 +28,18 @@ struct mptcp_pernet {
 	__u8 mptcp_enabled;
 } __core;
 
+/* For the cgroup_mkdir/cgroup_rmdir tracepoints. */
+struct kernfs_node {
+	__u64 id;       /* what bpf_get_current_cgroup_id() returns */
+} __core;
+
+struct cgroup_root {
+	int hierarchy_id;   /* 0: the cgroup2 (default) hierarchy */
+} __core;
+
+struct cgroup {
+	struct kernfs_node *kn;
+	struct cgroup_root *root;
+} __core;
+
 #endif

@@ -7,6 +7,7 @@
  * means "no opinion": the kernel's own body runs (it returns the protocol
  * unchanged) and any other fmod_ret program on the hook still gets its say.
  * Anything non-zero replaces the protocol. */
+#include <stdbool.h>
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -21,6 +22,7 @@
 #define SOCK_STREAM 1
 #define SOCK_TYPE_MASK 0xf
 #define IPPROTO_TCP 6
+#define E2BIG_ 7
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -47,13 +49,39 @@ struct {
 	__type(value, struct mptcpify_rule);
 } comm_exclude SEC(".maps");
 
+/* Preallocated: the mkdir() program below adds to it, and must not meet
+ * ENOMEM from an empty element cache there. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MPTCPIFY_MAX_CGROUP_RULES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
-	__type(value, struct mptcpify_rule);
+	__type(value, struct mptcpify_cgroup_rule);
 } cgroup_rules SEC(".maps");
+
+/* Path rules and patterns: only user space writes them, only the mkdir()
+ * program reads them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MPTCPIFY_MAX_PATH_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, char[MPTCPIFY_CGROUP_PATH_LEN]);
+	__type(value, struct mptcpify_path_rule);
+} cgroup_paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MPTCPIFY_MAX_GLOB_DIRS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, char[MPTCPIFY_CGROUP_PATH_LEN]);
+	__type(value, struct mptcpify_glob_dir);
+} cgroup_globs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MPTCPIFY_MAX_RULE_NUMBER + 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} retired_hits SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -84,10 +112,9 @@ static __always_inline void count(__u32 stat)
 		__sync_fetch_and_add(v, 1);
 }
 
-static __always_inline void hit(struct mptcpify_rule *h)
+static __always_inline void hit(__u64 *hits)
 {
-	if (h)
-		__sync_fetch_and_add(&h->hits, 1);
+	__sync_fetch_and_add(hits, 1);
 }
 
 /* 1 if MPTCP is enabled in the calling task's network namespace, 0 if not,
@@ -131,7 +158,7 @@ static __always_inline __u16 selected(const struct mptcpify_config *cfg, const c
 		struct mptcpify_rule *h = bpf_map_lookup_elem(&comm_rules, comm);
 
 		if (h) {
-			hit(h);
+			hit(&h->hits);
 			return MPTCPIFY_REASON_COMM;
 		}
 	}
@@ -140,13 +167,13 @@ static __always_inline __u16 selected(const struct mptcpify_config *cfg, const c
 		 * through its first MPTCPIFY_MAX_CGROUP_DEPTH levels. */
 		for (int level = 0; level <= MPTCPIFY_MAX_CGROUP_DEPTH; level++) {
 			__u64 id = bpf_get_current_ancestor_cgroup_id(level);
-			struct mptcpify_rule *h;
+			struct mptcpify_cgroup_rule *h;
 
 			if (!id)
 				break;
 			h = bpf_map_lookup_elem(&cgroup_rules, &id);
 			if (h) {
-				hit(h);
+				hit(&h->hits);
 				*rule_cgroup = id;
 				return MPTCPIFY_REASON_CGROUP;
 			}
@@ -200,7 +227,7 @@ int BPF_PROG(mptcpify_socket, int family, int type, int protocol)
 		struct mptcpify_rule *h = bpf_map_lookup_elem(&comm_exclude, comm);
 
 		if (h) {
-			hit(h);
+			hit(&h->hits);
 			count(MPTCPIFY_STAT_EXCLUDED);
 			return 0;
 		}
@@ -215,4 +242,158 @@ int BPF_PROG(mptcpify_socket, int family, int type, int protocol)
 	count(MPTCPIFY_STAT_REWRITTEN);
 	emit(family, type, reason, rule_cgroup, comm);
 	return IPPROTO_MPTCP;
+}
+
+/* ---- Cgroup tracking: path rules become live ids as cgroups come and go.
+ *
+ * The cgroup_mkdir and cgroup_rmdir tracepoints fire inside mkdir() and
+ * rmdir() on cgroupfs, before the call returns: a cgroup whose path is
+ * selected is in cgroup_rules before any process can be moved into it, and
+ * its id leaves with it, so dead ids never pile up. Tracepoints run with
+ * preemption disabled: these programs are never skipped the way the socket
+ * hook can be, and the per-CPU scratch buffer is theirs while they run. */
+
+struct path_scratch {
+	char path[MPTCPIFY_CGROUP_PATH_LEN];
+	char dir[MPTCPIFY_CGROUP_PATH_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_scratch);
+} scratch SEC(".maps");
+
+#define PATH_MASK (MPTCPIFY_CGROUP_PATH_LEN - 1)
+
+/* Adds id for rule `number`. The caller then looks the rule up again and
+ * takes the id back when it is gone: a detach that removed the rule and
+ * swept its ids just before this update would otherwise leave it selected. */
+static __always_inline void select_new(__u64 id, __u32 number, __u32 flags)
+{
+	struct mptcpify_cgroup_rule v = { .flags = flags, .number = number };
+	long err = bpf_map_update_elem(&cgroup_rules, &id, &v, BPF_NOEXIST);
+
+	if (err == -E2BIG_) {
+		count(MPTCPIFY_STAT_CGROUP_FULL);
+		return;
+	}
+	if (!err)
+		count(MPTCPIFY_STAT_CGROUP_ADDED);
+}
+
+static __always_inline bool glob_matches(const struct path_scratch *sc, __u32 name_off,
+					 __u32 len, const struct mptcpify_glob *g)
+{
+	__u32 pl = g->prefix_len, sl = g->suffix_len;
+
+	if (!g->number || pl > MPTCPIFY_GLOB_PART_MAX || sl > MPTCPIFY_GLOB_PART_MAX ||
+	    name_off + pl + sl > len)
+		return false;
+	for (__u32 j = 0; j < MPTCPIFY_GLOB_PART_MAX; j++) {
+		if (j >= pl)
+			break;
+		if (sc->path[(name_off + j) & PATH_MASK] != g->prefix[j])
+			return false;
+	}
+	for (__u32 j = 0; j < MPTCPIFY_GLOB_PART_MAX; j++) {
+		if (j >= sl)
+			break;
+		if (sc->path[(len - sl + j) & PATH_MASK] != g->suffix[j])
+			return false;
+	}
+	return true;
+}
+
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(mptcpify_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	const __u32 zero = 0;
+	const struct mptcpify_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	struct mptcpify_path_rule *exact;
+	struct mptcpify_glob_dir *dir;
+	struct path_scratch *sc;
+	__u32 len = 0, last = 0;
+	__u64 id;
+	long n;
+
+	if (!cfg || !cfg->n_cgroup || BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return 0;
+	/* Keys are NUL padded: clear what an earlier, longer path left. */
+	__builtin_memset(sc, 0, sizeof(*sc));
+	n = bpf_probe_read_kernel_str(sc->path, sizeof(sc->path), path);
+	if (n <= 1)
+		return 0;
+	if (n > MPTCPIFY_CGROUP_PATH_MAX + 1) {  /* may have been cut: no rule can match */
+		count(MPTCPIFY_STAT_PATH_TOO_LONG);
+		return 0;
+	}
+	id = BPF_CORE_READ(cgrp, kn, id);
+
+	exact = bpf_map_lookup_elem(&cgroup_paths, sc->path);
+	if (exact) {
+		select_new(id, exact->number, exact->flags);
+		if (!bpf_map_lookup_elem(&cgroup_paths, sc->path))
+			bpf_map_delete_elem(&cgroup_rules, &id);
+		return 0;
+	}
+
+	for (__u32 i = 0; i < MPTCPIFY_CGROUP_PATH_LEN; i++) {
+		char c = sc->path[i];
+
+		if (!c)
+			break;
+		if (c == '/')
+			last = i;
+		len = i + 1;
+	}
+	/* The parent directory: "/" for a child of the root. */
+	for (__u32 i = 0; i < MPTCPIFY_CGROUP_PATH_LEN; i++) {
+		if (i >= last)
+			break;
+		sc->dir[i] = sc->path[i];
+	}
+	if (last == 0)
+		sc->dir[0] = '/';
+	dir = bpf_map_lookup_elem(&cgroup_globs, sc->dir);
+	if (!dir)
+		return 0;
+	for (__u32 g = 0; g < MPTCPIFY_GLOBS_PER_DIR; g++) {
+		__u32 number = dir->g[g].number;
+
+		if (!glob_matches(sc, last + 1, len, &dir->g[g]))
+			continue;
+		select_new(id, number, dir->g[g].flags);
+		dir = bpf_map_lookup_elem(&cgroup_globs, sc->dir);
+		if (!dir || dir->g[g].number != number)
+			bpf_map_delete_elem(&cgroup_rules, &id);
+		return 0;
+	}
+	return 0;
+}
+
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(mptcpify_cgroup_rmdir, struct cgroup *cgrp, const char *path)
+{
+	struct mptcpify_cgroup_rule *v;
+	__u64 id, *retired;
+	__u32 number;
+
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	id = BPF_CORE_READ(cgrp, kn, id);
+	v = bpf_map_lookup_elem(&cgroup_rules, &id);
+	if (!v)
+		return 0;
+	/* The rule's hits outlive the cgroup: `list` adds them to the live ones. */
+	number = v->number;
+	retired = bpf_map_lookup_elem(&retired_hits, &number);
+	if (number && retired)
+		__sync_fetch_and_add(retired, v->hits);
+	bpf_map_delete_elem(&cgroup_rules, &id);
+	return 0;
 }

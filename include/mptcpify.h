@@ -7,7 +7,7 @@
 
 #include <linux/types.h>
 
-#define MPTCPIFY_ABI 2
+#define MPTCPIFY_ABI 3
 
 /* The kernel keeps 15 bytes of a task's name plus the NUL (TASK_COMM_LEN). */
 #define MPTCPIFY_COMM_LEN 16
@@ -20,9 +20,33 @@
 #define MPTCPIFY_MAX_CGROUP_DEPTH 16
 
 #define MPTCPIFY_MAX_COMM_RULES 16384
+/* Live cgroup ids the hook looks up: those matched by path rules (added and
+ * removed by the kernel as cgroups come and go) and those of `run`. */
 #define MPTCPIFY_MAX_CGROUP_RULES 4096
 #define MPTCPIFY_MAX_EXCLUDES 1024
 #define MPTCPIFY_EVENTS_BYTES (256 * 1024)
+
+/* Path rules, matched when a cgroup is created (never on the socket() path).
+ * A path is relative to the cgroup2 mount and starts with '/': the form the
+ * kernel's cgroup_mkdir tracepoint passes. The BPF side reads it into a
+ * buffer of MPTCPIFY_CGROUP_PATH_LEN bytes; a path that fills the buffer
+ * may have been cut, so the longest path a rule may have, or match, is two
+ * bytes shorter. */
+#define MPTCPIFY_CGROUP_PATH_LEN 256
+#define MPTCPIFY_CGROUP_PATH_MAX (MPTCPIFY_CGROUP_PATH_LEN - 2)
+#define MPTCPIFY_MAX_PATH_RULES 1024
+/* Patterns: one '*' in the last component, so a prefix and a suffix of at
+ * most MPTCPIFY_GLOB_PART_MAX bytes each; at most MPTCPIFY_GLOBS_PER_DIR
+ * patterns share a parent directory, MPTCPIFY_MAX_GLOB_DIRS directories
+ * hold patterns. Each bound keeps the work done at each mkdir() small. */
+#define MPTCPIFY_GLOB_PART_LEN 64
+#define MPTCPIFY_GLOB_PART_MAX (MPTCPIFY_GLOB_PART_LEN - 1)
+#define MPTCPIFY_GLOBS_PER_DIR 8
+#define MPTCPIFY_MAX_GLOB_DIRS 64
+/* Rule numbers name path rules and patterns (1..MPTCPIFY_MAX_RULE_NUMBER);
+ * 0 marks a cgroup id selected by `run` or `--own-cgroup`. */
+#define MPTCPIFY_MAX_RULE_NUMBER (MPTCPIFY_MAX_PATH_RULES + \
+				  MPTCPIFY_MAX_GLOB_DIRS * MPTCPIFY_GLOBS_PER_DIR)
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
@@ -33,20 +57,55 @@ struct mptcpify_config {
 	__u32 abi;            /* MPTCPIFY_ABI of the program that created the maps */
 	__u32 all;            /* system-wide mode: every process is selected */
 	__u32 n_comm;         /* rule counts: the hook skips empty maps */
-	__u32 n_cgroup;
+	__u32 n_cgroup;       /* live ids plus path rules and patterns */
 	__u32 n_exclude;
 	__u32 pad;
 };
 
-/* Map "comm_rules" / "comm_exclude": key is the comm, NUL padded to 16 bytes;
- * map "cgroup_rules": key is the cgroup id (__u64). Values are per-CPU: the
- * program only counts hits (summed by user space); user space writes the
- * same flags into every CPU's copy. */
+/* Map "comm_rules" / "comm_exclude": key is the comm, NUL padded to 16 bytes.
+ * Values are per-CPU: the program only counts hits (summed by user space);
+ * user space writes the same flags into every CPU's copy. */
 struct mptcpify_rule {
 	__u64 hits;
 	__u32 flags;          /* MPTCPIFY_RULE_* */
 	__u32 pad;
 };
+
+/* Map "cgroup_rules": key is the cgroup id (__u64). Not per-CPU, and
+ * preallocated: the kernel adds ids itself inside mkdir(), where an
+ * allocation must not fail. */
+struct mptcpify_cgroup_rule {
+	__u64 hits;           /* atomic */
+	__u32 flags;          /* MPTCPIFY_RULE_* */
+	__u32 number;         /* the path rule or pattern that matched; 0: by id */
+};
+
+/* Map "cgroup_paths": key is the path, NUL padded to MPTCPIFY_CGROUP_PATH_LEN;
+ * the cgroup with exactly that path is selected. */
+struct mptcpify_path_rule {
+	__u32 number;
+	__u32 flags;
+};
+
+/* Map "cgroup_globs": key is the parent directory's path (NUL padded, "/"
+ * for the root); a new child whose name starts with prefix and ends with
+ * suffix (not overlapping) is selected. */
+struct mptcpify_glob {
+	__u32 number;         /* 0: unused slot */
+	__u32 flags;
+	__u8 prefix_len;
+	__u8 suffix_len;
+	__u8 pad[6];
+	char prefix[MPTCPIFY_GLOB_PART_LEN];
+	char suffix[MPTCPIFY_GLOB_PART_LEN];
+};
+
+struct mptcpify_glob_dir {
+	struct mptcpify_glob g[MPTCPIFY_GLOBS_PER_DIR];
+};
+
+/* Map "retired_hits": array indexed by rule number; the hits of cgroups
+ * removed since, added by the rmdir() program. */
 
 /* The rule comes from the configuration file: a reload of the file may
  * remove it. Rules without it were added at run time (--runtime, run,
@@ -61,6 +120,9 @@ enum mptcpify_stat {
 	MPTCPIFY_STAT_EXCLUDED,      /* selected, left TCP: comm excluded */
 	MPTCPIFY_STAT_ALL_HITS,      /* rewritten because of system-wide mode */
 	MPTCPIFY_STAT_EVENTS_LOST,   /* event ring buffer full */
+	MPTCPIFY_STAT_CGROUP_ADDED,  /* cgroups selected by a path rule at mkdir() */
+	MPTCPIFY_STAT_CGROUP_FULL,   /* ... that could not be: cgroup_rules full */
+	MPTCPIFY_STAT_PATH_TOO_LONG, /* new cgroups whose path was too long to match */
 	MPTCPIFY_STAT_MAX,
 };
 

@@ -19,7 +19,7 @@
 
 extern char **environ;
 
-static int cgroup_id_of(const char *path, uint64_t *id)
+int cgroup_id_of_path(const char *path, uint64_t *id)
 {
 	struct {
 		struct file_handle fh;
@@ -95,7 +95,7 @@ int cgroup_resolve(const char *path, uint64_t *id, char *canon, size_t len, int 
 		return fail(EXIT_BAD_CGROUP, "%s is %d levels deep; mptcpify looks at most %d "
 			    "levels below the root: select an ancestor", real, d,
 			    MPTCPIFY_MAX_CGROUP_DEPTH);
-	r = cgroup_id_of(real, id);
+	r = cgroup_id_of_path(real, id);
 	if (r < 0)
 		return fail(EXIT_BAD_CGROUP, "cannot get the id of cgroup %s: %s", real, strerror(-r));
 	snprintf(canon, len, "%s", real);
@@ -115,7 +115,7 @@ static int walk_one(const char *p, const struct stat *st, int type, struct FTW *
 
 	if (type != FTW_D)
 		return 0;
-	if (cgroup_id_of(p, &id) == 0 && id == walk_target) {
+	if (cgroup_id_of_path(p, &id) == 0 && id == walk_target) {
 		snprintf(walk_buf, walk_len, "%s", p);
 		walk_found = true;
 		return 1;
@@ -153,13 +153,28 @@ int cgroup_of_pid(int pid, char *buf, size_t len)
 	return 0;
 }
 
-/* Runs `systemctl show -P ControlGroup UNIT` and reads one line. */
+/* "a-b-c.slice" -> "/a.slice/a-b.slice/a-b-c.slice", "-.slice" -> "":
+ * systemd nests a slice in the slice named by its name up to each dash. */
+static void slice_path(const char *slice, char *buf, size_t len)
+{
+	size_t o = 0, n = strlen(slice) - strlen(".slice");
+
+	buf[0] = '\0';
+	if (strcmp(slice, "-.slice") == 0)
+		return;
+	for (size_t i = 0; i <= n && o < len; i++)
+		if (i == n || slice[i] == '-')
+			o += snprintf(buf + o, len - o, "/%.*s.slice", (int)i, slice);
+}
+
+/* Runs `systemctl show -p LoadState,ControlGroup,Slice UNIT`. */
 int unit_cgroup(const char *unit, char *buf, size_t len)
 {
 	const char *why = NULL;
-	char *argv[] = { "systemctl", "show", "-P", "ControlGroup", "--", (char *)unit, NULL };
+	char *argv[] = { "systemctl", "show", "-p", "LoadState,ControlGroup,Slice", "--",
+			 (char *)unit, NULL };
+	char out[2 * PATH_MAX] = "", load[64] = "", cg[PATH_MAX] = "", slice[256] = "", sp[PATH_MAX];
 	posix_spawn_file_actions_t fa;
-	char out[PATH_MAX] = "";
 	int pipefd[2], status;
 	ssize_t n = 0, r;
 	pid_t pid;
@@ -182,14 +197,27 @@ int unit_cgroup(const char *unit, char *buf, size_t len)
 		n += r;
 	close(pipefd[0]);
 	out[n] = '\0';
-	out[strcspn(out, "\n")] = '\0';
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return fail(EXIT_BAD_UNIT, "systemctl could not show unit %s (is systemd running? "
 			    "use --cgroup PATH instead)", unit);
-	if (!out[0])
-		return fail(EXIT_BAD_UNIT, "unit %s has no cgroup (not running, or unknown): start "
-			    "it, or use 'mptcpify enable %s' to select it at every start", unit, unit);
-	snprintf(buf, len, "%s%s", CGROUP2_ROOT, out);
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "LoadState=", 10) == 0)
+			snprintf(load, sizeof(load), "%s", line + 10);
+		else if (strncmp(line, "ControlGroup=", 13) == 0)
+			snprintf(cg, sizeof(cg), "%s", line + 13);
+		else if (strncmp(line, "Slice=", 6) == 0)
+			snprintf(slice, sizeof(slice), "%s", line + 6);
+	}
+	if (cg[0]) {
+		snprintf(buf, len, "%s%s", CGROUP2_ROOT, cg);
+		return 0;
+	}
+	/* Not running: the cgroup it will get, from its slice and name. */
+	if (strcmp(load, "not-found") == 0 || !slice[0] || !strstr(slice, ".slice"))
+		return fail(EXIT_BAD_UNIT, "unit %s is not known to systemd (LoadState=%s): check "
+			    "the name with 'systemctl status %s'", unit, load[0] ? load : "?", unit);
+	slice_path(slice, sp, sizeof(sp));
+	snprintf(buf, len, "%s%s/%s", CGROUP2_ROOT, sp, unit);
 	return 0;
 }
 

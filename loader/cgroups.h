@@ -14,6 +14,9 @@
  * path and depth below the root. 0 or an exit status, message printed. */
 int cgroup_resolve(const char *path, uint64_t *id, char *canon, size_t len, int *depth);
 
+/* The id of the cgroup v2 directory at path: 0 or -errno. */
+int cgroup_id_of_path(const char *path, uint64_t *id);
+
 /* Finds the path of cgroup id under the cgroup2 mount: 0, or -ENOENT. */
 int cgroup_path_of(uint64_t id, char *buf, size_t len);
 
@@ -24,7 +27,9 @@ int cgroup_of_pid(int pid, char *buf, size_t len);
  * (for rules that may legitimately not resolve now: a stopped unit). */
 int cgroup_resolve_quiet(const char *path_or_unit, bool is_unit, uint64_t *id);
 
-/* A unit's current cgroup via systemctl: 0 or an exit status, printed. */
+/* A unit's cgroup via systemctl, as an absolute path: the current one when
+ * it runs, else the one it will get (its slice's path and its name). 0 or
+ * an exit status, printed. */
 int unit_cgroup(const char *unit, char *buf, size_t len);
 
 #endif

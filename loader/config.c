@@ -36,6 +36,7 @@
 #define _GNU_SOURCE  /* asprintf(), strchrnul(), open_memstream() */
 #endif
 
+#include "cgroup_pattern.h"
 #include "config.h"
 #include "fault.h"
 
@@ -291,6 +292,8 @@ int cgroup_path_check(const char *s, const char **why) {
 	if (!r && !named_something)
 		r = s[0] == '/' ? "is the file system root, not a cgroup"
 				: "names the cgroup root: use all = yes (attach --all) for every process";
+	if (!r)
+		cgroup_pattern_check(s, &r);
 
 	if (why)
 		*why = r;

@@ -10,6 +10,7 @@
 #include "cgroups.h"
 #include "config.h"
 #include "fault.h"
+#include "path_rules.h"
 #include "persist.h"
 #include "rules.h"
 #include "util.h"
@@ -132,65 +133,39 @@ static int map_full(const char *what)
 	return fail(EXIT_FULL, "the %s map is full: detach some rules first", what);
 }
 
-/* Saved rules of a map that the new configuration no longer has. */
+/* Saved comm rules of a map that the new configuration no longer has. */
 struct stale {
 	enum state_map map;
 	const struct mptcpify_conf *new;
-	const uint64_t *ids;        /* MAP_CGROUP: ids the new configuration resolves to */
-	size_t n_ids;
 	char (*comms)[MPTCPIFY_COMM_LEN];
-	uint64_t *cgroups;
 	size_t n;
 };
 
 static int collect_stale(const void *key, uint64_t hits, uint32_t flags, void *userdata)
 {
 	struct stale *st = userdata;
-	bool keep = false;
+	char comm[MPTCPIFY_COMM_LEN];
 
 	if (!(flags & MPTCPIFY_RULE_SAVED))
 		return 0;  /* a runtime rule: not the file's to remove */
-	if (st->map == MAP_CGROUP) {
-		uint64_t id;
-
-		memcpy(&id, key, sizeof(id));
-		for (size_t i = 0; i < st->n_ids && !keep; i++)
-			keep = st->ids[i] == id;
-		if (!keep) {
-			st->cgroups = realloc(st->cgroups, (st->n + 1) * sizeof(*st->cgroups));
-			if (!st->cgroups)
-				return -ENOMEM;
-			st->cgroups[st->n++] = id;
-		}
-	} else {
-		char comm[MPTCPIFY_COMM_LEN];
-
-		memcpy(comm, key, sizeof(comm));
-		keep = list_has(st->map == MAP_COMM ? &st->new->comms : &st->new->exclude_comms, comm);
-		if (!keep) {
-			st->comms = realloc(st->comms, (st->n + 1) * sizeof(*st->comms));
-			if (!st->comms)
-				return -ENOMEM;
-			memcpy(st->comms[st->n++], comm, sizeof(comm));
-		}
-	}
+	memcpy(comm, key, sizeof(comm));
+	if (list_has(st->map == MAP_COMM ? &st->new->comms : &st->new->exclude_comms, comm))
+		return 0;
+	st->comms = realloc(st->comms, (st->n + 1) * sizeof(*st->comms));
+	if (!st->comms)
+		return -ENOMEM;
+	memcpy(st->comms[st->n++], comm, sizeof(comm));
 	return 0;
 }
 
-static int remove_stale(struct state *s, enum state_map map, const struct mptcpify_conf *new,
-			const uint64_t *ids, size_t n_ids)
+static int remove_stale(struct state *s, enum state_map map, const struct mptcpify_conf *new)
 {
-	struct stale st = { .map = map, .new = new, .ids = ids, .n_ids = n_ids };
+	struct stale st = { .map = map, .new = new };
 	int r = rules_foreach(s, map, collect_stale, &st);
 
-	for (size_t i = 0; !r && i < st.n; i++) {
-		if (map == MAP_CGROUP)
-			rule_cgroup_del(s, st.cgroups[i]);
-		else
-			rule_comm_del(s, map, st.comms[i]);
-	}
+	for (size_t i = 0; !r && i < st.n; i++)
+		rule_comm_del(s, map, st.comms[i]);
 	free(st.comms);
-	free(st.cgroups);
 	return r < 0 ? fail(EXIT_INTERNAL, "cannot read the rules: %s", strerror(-r)) : 0;
 }
 
@@ -207,51 +182,131 @@ static int add_comms(struct state *s, enum state_map map, const struct conf_list
 	return 0;
 }
 
-/* The ids of the configuration's cgroups and running units. */
-static int resolve_ids(const struct mptcpify_conf *c, uint64_t **ret, size_t *n)
+/* The path rules of the configuration's cgroups and units. A unit is
+ * looked up now: the path it has, or will have when it starts. */
+static int conf_path_rules(const struct mptcpify_conf *c, struct path_rule **ret, size_t *n)
 {
-	const struct conf_list *lists[] = { &c->cgroups, &c->units };
-
-	*ret = calloc(c->cgroups.n + c->units.n + 1, sizeof(uint64_t));
+	*ret = calloc(c->cgroups.n + c->units.n + 1, sizeof(**ret));
 	*n = 0;
 	if (!*ret)
 		return fail(EXIT_INTERNAL, "out of memory");
-	for (int l = 0; l < 2; l++)
-		for (size_t i = 0; i < lists[l]->n; i++) {
-			if (cgroup_resolve_quiet(lists[l]->v[i], l == 1, &(*ret)[*n]) == 0)
-				(*n)++;
-			else
-				debug("%s %s: no cgroup now, skipped", l ? "unit" : "cgroup", lists[l]->v[i]);
+	for (size_t i = 0; i < c->cgroups.n + c->units.n; i++) {
+		bool unit = i >= c->cgroups.n;
+		const char *v = unit ? c->units.v[i - c->cgroups.n] : c->cgroups.v[i];
+		char path[PATH_MAX];
+		const char *why = NULL;
+		bool was = log_quiet;
+		int r = 0;
+
+		log_quiet = true;
+		if (unit)
+			r = unit_cgroup(v, path, sizeof(path));
+		log_quiet = was;
+		if (r || path_rule_parse(unit ? path : v, &(*ret)[*n], &why) < 0) {
+			debug("%s %s: no cgroup path now (%s), skipped", unit ? "unit" : "cgroup", v,
+			      why ? why : "systemctl failed");
+			continue;
 		}
+		(*n)++;
+	}
+	return 0;
+}
+
+struct stale_paths {
+	const struct path_rule *keep;
+	size_t n_keep;
+	struct path_rule *gone;
+	size_t n;
+};
+
+static int collect_stale_path(const struct path_rule *pr, uint32_t number, uint32_t flags, void *ud)
+{
+	struct stale_paths *sp = ud;
+	struct path_rule *g;
+
+	if (!(flags & MPTCPIFY_RULE_SAVED))
+		return 0;
+	for (size_t i = 0; i < sp->n_keep; i++)
+		if (strcmp(sp->keep[i].rel, pr->rel) == 0)
+			return 0;
+	g = realloc(sp->gone, (sp->n + 1) * sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	sp->gone = g;
+	sp->gone[sp->n++] = *pr;
+	return 0;
+}
+
+/* Saved id rules (carried over from ABI 2 by an upgrade): the file's path
+ * rules replace them. */
+static int collect_saved_ids(uint64_t id, const struct mptcpify_cgroup_rule *v, void *ud)
+{
+	struct stale_paths *sp = ud;
+
+	if (v->number == 0 && (v->flags & MPTCPIFY_RULE_SAVED)) {
+		struct path_rule *g = realloc(sp->gone, (sp->n + 1) * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		sp->gone = g;
+		memset(&sp->gone[sp->n], 0, sizeof(*g));
+		memcpy(sp->gone[sp->n++].rel, &id, sizeof(id));  /* an id, not a path */
+	}
+	return 0;
+}
+
+static int apply_paths(struct state *s, const struct path_rule *want, size_t n_want)
+{
+	struct stale_paths sp = { .keep = want, .n_keep = n_want }, ids = {};
+	int r = path_rules_foreach(s, collect_stale_path, &sp);
+
+	if (!r)
+		r = cgroup_rules_foreach(s, collect_saved_ids, &ids);
+	for (size_t i = 0; !r && i < sp.n; i++)
+		path_rule_del(s, &sp.gone[i]);
+	for (size_t i = 0; !r && i < ids.n; i++) {
+		uint64_t id;
+
+		memcpy(&id, ids.gone[i].rel, sizeof(id));
+		rule_cgroup_del(s, id);
+	}
+	free(sp.gone);
+	free(ids.gone);
+	if (r)
+		return fail(EXIT_INTERNAL, "cannot read the cgroup rules: %s", strerror(-r));
+	for (size_t i = 0; i < n_want; i++) {
+		char shown[PATH_MAX];
+		int e = path_rule_add(s, &want[i], MPTCPIFY_RULE_SAVED, NULL);
+
+		if (e == -E2BIG || e == -ENOSPC)
+			return fail(EXIT_FULL, "cannot add cgroup rule %s: %s", path_rule_show(&want[i],
+				    shown, sizeof(shown)), e == -ENOSPC ? "too many patterns in its "
+				    "directory" : "the path rule map is full");
+		if (e < 0 && e != -EEXIST)
+			return fail(EXIT_INTERNAL, "cannot add cgroup rule %s: %s",
+				    path_rule_show(&want[i], shown, sizeof(shown)), strerror(-e));
+	}
 	return 0;
 }
 
 int persist_apply(struct state *s, const struct mptcpify_conf *new)
 {
-	_cleanup_free_ uint64_t *ids = NULL;
-	size_t n_ids = 0;
+	_cleanup_free_ struct path_rule *paths = NULL;
+	size_t n_paths = 0;
 	int r;
 
-	r = resolve_ids(new, &ids, &n_ids);
+	r = conf_path_rules(new, &paths, &n_paths);
 	if (!r)
-		r = remove_stale(s, MAP_COMM, new, NULL, 0);
+		r = remove_stale(s, MAP_COMM, new);
 	if (!r)
-		r = remove_stale(s, MAP_EXCLUDE, new, NULL, 0);
-	if (!r)
-		r = remove_stale(s, MAP_CGROUP, new, ids, n_ids);
+		r = remove_stale(s, MAP_EXCLUDE, new);
 	if (!r)
 		r = add_comms(s, MAP_COMM, &new->comms);
 	fault_point("applying");  /* comm rules in, excludes and cgroups not yet */
 	if (!r)
 		r = add_comms(s, MAP_EXCLUDE, &new->exclude_comms);
-	for (size_t i = 0; !r && i < n_ids; i++) {
-		int e = rule_cgroup_add(s, ids[i], MPTCPIFY_RULE_SAVED);
-
-		if (e == -E2BIG)
-			r = map_full("cgroup rule");
-		else if (e < 0 && e != -EEXIST)
-			r = fail(EXIT_INTERNAL, "cannot add a cgroup rule: %s", strerror(-e));
-	}
+	if (!r)
+		r = apply_paths(s, paths, n_paths);
 	if (!r && rule_set_all(s, new->all) < 0)
 		r = fail(EXIT_INTERNAL, "cannot set system-wide mode: %s", strerror(errno));
 	if (rules_recount(s) < 0 && !r)

@@ -103,14 +103,51 @@ int rule_comm_del(struct state *s, enum state_map map, const char *comm)
 	return del_key(s->map_fd[map], key);
 }
 
-int rule_cgroup_add(struct state *s, uint64_t id, uint32_t flags)
+int rule_cgroup_add(struct state *s, uint64_t id, uint32_t flags, uint32_t number)
 {
-	return add_key(s->map_fd[MAP_CGROUP], &id, flags);
+	struct mptcpify_cgroup_rule v = { .flags = flags, .number = number };
+	int fd = s->map_fd[MAP_CGROUP];
+
+	if (update_elem(fd, &id, &v, BPF_NOEXIST) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	/* An id rule of the file that is now also runtime, or the reverse. */
+	if (bpf_map_lookup_elem(fd, &id, &v) < 0)
+		return -errno;
+	if ((v.flags & flags) == flags)
+		return -EEXIST;
+	v.flags |= flags;
+	return update_elem(fd, &id, &v, BPF_EXIST) < 0 ? -errno : -EEXIST;
 }
 
 int rule_cgroup_del(struct state *s, uint64_t id)
 {
 	return del_key(s->map_fd[MAP_CGROUP], &id);
+}
+
+int cgroup_rules_foreach(struct state *s, cgroup_visit_fn fn, void *userdata)
+{
+	int fd = s->map_fd[MAP_CGROUP];
+	uint64_t key, next;
+	bool first = true;
+
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
+		struct mptcpify_cgroup_rule v;
+		int r;
+
+		key = next;
+		first = false;
+		if (bpf_map_lookup_elem(fd, &key, &v) < 0) {
+			if (errno == ENOENT)  /* removed meanwhile (rmdir) */
+				continue;
+			return -errno;
+		}
+		r = fn(key, &v, userdata);
+		if (r)
+			return r;
+	}
+	return errno == ENOENT ? 0 : -errno;
 }
 
 int config_read(struct state *s, struct mptcpify_config *cfg)
@@ -140,7 +177,7 @@ int rule_set_all(struct state *s, bool on)
 
 static int count_keys(int fd, size_t key_size, __u32 *n)
 {
-	char key[64], next[64];
+	char key[MPTCPIFY_CGROUP_PATH_LEN], next[MPTCPIFY_CGROUP_PATH_LEN];
 	void *prev = NULL;
 
 	*n = 0;
@@ -161,6 +198,16 @@ int rules_recount(struct state *s)
 		r = count_keys(s->map_fd[MAP_COMM], MPTCPIFY_COMM_LEN, &cfg.n_comm);
 	if (!r)
 		r = count_keys(s->map_fd[MAP_CGROUP], sizeof(__u64), &cfg.n_cgroup);
+	if (!r) {
+		/* Path rules count too: the kernel adds their ids at mkdir(), and
+		 * the hook must not skip the walk before the first one is there. */
+		__u32 n_paths = 0, n_globs = 0;
+
+		r = count_keys(s->map_fd[MAP_PATHS], MPTCPIFY_CGROUP_PATH_LEN, &n_paths);
+		if (!r)
+			r = count_keys(s->map_fd[MAP_GLOBS], MPTCPIFY_CGROUP_PATH_LEN, &n_globs);
+		cfg.n_cgroup += n_paths + n_globs;
+	}
 	if (!r)
 		r = count_keys(s->map_fd[MAP_EXCLUDE], MPTCPIFY_COMM_LEN, &cfg.n_exclude);
 	if (!r)
@@ -170,7 +217,7 @@ int rules_recount(struct state *s)
 
 static int clear_map(int fd, size_t key_size)
 {
-	char key[64];
+	char key[MPTCPIFY_CGROUP_PATH_LEN];
 
 	/* Deleting while iterating restarts from the first key each time. */
 	while (bpf_map_get_next_key(fd, NULL, key) == 0)
@@ -187,6 +234,10 @@ int rules_clear(struct state *s)
 	r = rule_set_all(s, false);
 	if (!r)
 		r = clear_map(s->map_fd[MAP_COMM], MPTCPIFY_COMM_LEN);
+	if (!r)
+		r = clear_map(s->map_fd[MAP_PATHS], MPTCPIFY_CGROUP_PATH_LEN);
+	if (!r)
+		r = clear_map(s->map_fd[MAP_GLOBS], MPTCPIFY_CGROUP_PATH_LEN);
 	if (!r)
 		r = clear_map(s->map_fd[MAP_CGROUP], sizeof(__u64));
 	if (!r)
@@ -214,7 +265,7 @@ int stats_read(struct state *s, uint64_t out[MPTCPIFY_STAT_MAX])
 
 int rules_foreach(struct state *s, enum state_map map, rule_visit_fn fn, void *userdata)
 {
-	size_t key_size = map == MAP_CGROUP ? sizeof(__u64) : MPTCPIFY_COMM_LEN;
+	size_t key_size = MPTCPIFY_COMM_LEN;
 	_cleanup_free_ struct mptcpify_rule *v = percpu_zero();
 	int fd = s->map_fd[map];
 	char key[64], next[64];

@@ -16,8 +16,14 @@
 int rule_comm_add(struct state *s, enum state_map map, const char *comm, uint32_t flags);
 /* 0, -ENOENT when absent. */
 int rule_comm_del(struct state *s, enum state_map map, const char *comm);
-int rule_cgroup_add(struct state *s, uint64_t id, uint32_t flags);
+/* A cgroup id, for rule `number` (0: selected by id, for `run` and
+ * --own-cgroup). Same returns as rule_comm_add. */
+int rule_cgroup_add(struct state *s, uint64_t id, uint32_t flags, uint32_t number);
 int rule_cgroup_del(struct state *s, uint64_t id);
+
+typedef int (*cgroup_visit_fn)(uint64_t id, const struct mptcpify_cgroup_rule *v, void *userdata);
+/* Visits every live cgroup id of cgroup_rules. */
+int cgroup_rules_foreach(struct state *s, cgroup_visit_fn fn, void *userdata);
 int rule_set_all(struct state *s, bool on);
 /* Empties the rule maps and system-wide mode; keeps counters. */
 int rules_clear(struct state *s);
@@ -30,7 +36,8 @@ int config_read(struct state *s, struct mptcpify_config *cfg);
 int stats_read(struct state *s, uint64_t out[MPTCPIFY_STAT_MAX]);
 
 typedef int (*rule_visit_fn)(const void *key, uint64_t hits, uint32_t flags, void *userdata);
-/* Visits every entry of a rule map with its summed hit count and flags. */
+/* Visits every entry of a comm rule map (MAP_COMM, MAP_EXCLUDE) with its
+ * summed hit count and flags. */
 int rules_foreach(struct state *s, enum state_map map, rule_visit_fn fn, void *userdata);
 
 /* The kernel key for a comm: NUL padded to MPTCPIFY_COMM_LEN. */

@@ -17,11 +17,13 @@
 #include "fault.h"
 #include "mptcpify.skel.h"
 #include "state.h"
+#include "upgrade.h"
 #include "util.h"
 
 #define BPF_FS_MAGIC_NR 0xcafe4a11
 #define SYSFS_MAGIC_NR 0x62656572
 #define LINK_PIN "link"
+#define LINK_NEW_PIN "link_new"
 
 const char *const state_map_names[MAP__COUNT] = {
 	[MAP_CONFIG] = "config",
@@ -30,7 +32,14 @@ const char *const state_map_names[MAP__COUNT] = {
 	[MAP_CGROUP] = "cgroup_rules",
 	[MAP_STATS] = "stats",
 	[MAP_EVENTS] = "events",
+	[MAP_PATHS] = "cgroup_paths",
+	[MAP_GLOBS] = "cgroup_globs",
+	[MAP_RETIRED] = "retired_hits",
 };
+
+/* The links of the cgroup tracking programs; LINK_PIN (the socket hook) is
+ * pinned last, so that its presence means the whole set is in place. */
+static const char *const tracking_links[] = { "link_cgroup_mkdir", "link_cgroup_rmdir" };
 
 static const char *pin_root_override;
 
@@ -219,14 +228,31 @@ static int config_init(int fd)
 	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) < 0 ? -errno : 0;
 }
 
-/* Loads the program, reusing maps already pinned (their rules survive) and
- * pinning new ones, attaches it and pins the link last: a crash before that
- * leaves maps only, which the next call adopts. */
-static int load_and_pin(struct state *s)
+static void unlink_tracking_pins(void)
+{
+	char p[PATH_MAX];
+
+	for (size_t i = 0; i < ELEMENTSOF(tracking_links); i++) {
+		pin_path(p, sizeof(p), tracking_links[i]);
+		unlink(p);
+	}
+	pin_path(p, sizeof(p), LINK_NEW_PIN);
+	unlink(p);
+}
+
+/* Loads the programs, reusing maps already pinned (their rules survive) and
+ * pinning new ones, attaches them and pins the socket hook's link last: a
+ * crash before that leaves maps only, which the next call adopts. The hook's
+ * link is pinned under a temporary name and renamed over LINK_PIN, so that
+ * an older program still pinned there (an upgrade) is replaced in one step,
+ * with the new one already attached. m, when not NULL, holds the rules of
+ * the maps being replaced: they are written before anything is attached. */
+static int load_and_pin(struct state *s, const struct migrated *m)
 {
 	struct mptcpify_bpf *skel = NULL;
-	struct bpf_link *link = NULL;
-	char why[256], p[PATH_MAX];
+	struct bpf_link *links[3] = {};
+	struct bpf_program *progs[3];
+	char why[256], p[PATH_MAX], tmp[PATH_MAX];
 	bool existed[MAP__COUNT];
 	int r, err;
 
@@ -235,12 +261,15 @@ static int load_and_pin(struct state *s)
 	skel = mptcpify_bpf__open();
 	if (!skel)
 		return fail(EXIT_INTERNAL, "failed to open the BPF object: %s", strerror(errno));
+	progs[0] = skel->progs.mptcpify_cgroup_mkdir;
+	progs[1] = skel->progs.mptcpify_cgroup_rmdir;
+	progs[2] = skel->progs.mptcpify_socket;
 	for (int i = 0; i < MAP__COUNT; i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, state_map_names[i]);
+		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, state_map_names[i]);
 
 		pin_path(p, sizeof(p), state_map_names[i]);
 		existed[i] = access(p, F_OK) == 0;
-		if (!m || bpf_map__set_pin_path(m, p) < 0) {
+		if (!map || bpf_map__set_pin_path(map, p) < 0) {
 			r = fail(EXIT_INTERNAL, "failed to set the pin path of map %s", state_map_names[i]);
 			goto out;
 		}
@@ -254,19 +283,41 @@ static int load_and_pin(struct state *s)
 		goto out;
 	}
 	fault_point("loaded");  /* maps pinned, program loaded, not attached */
-	link = bpf_program__attach(skel->progs.mptcpify_socket);
-	if (!link) {
-		r = explain_load_error(-errno);
-		goto out;
-	}
-	fault_point("attached");  /* attached, held only by this process */
 	if (config_init(bpf_map__fd(skel->maps.config)) < 0) {
 		r = fail(EXIT_INTERNAL, "failed to initialise the config map: %s", strerror(errno));
 		goto out;
 	}
+	if (m) {
+		r = migrated_restore(m, skel);
+		if (r)
+			goto out;
+	}
+	/* Tracking first: a path rule's new cgroups are selected from the
+	 * moment the hook can see them. */
+	unlink_tracking_pins();
+	for (int i = 0; i < 3; i++) {
+		links[i] = bpf_program__attach(progs[i]);
+		if (!links[i]) {
+			r = explain_load_error(-errno);
+			goto out;
+		}
+	}
+	fault_point("attached");  /* attached, held only by this process */
+	for (int i = 0; i < 2; i++) {
+		pin_path(p, sizeof(p), tracking_links[i]);
+		err = bpf_link__pin(links[i], p);
+		if (err) {
+			r = fail(EXIT_INTERNAL, "failed to pin %s: %s", p, strerror(-err));
+			goto out;
+		}
+	}
+	pin_path(tmp, sizeof(tmp), LINK_NEW_PIN);
 	pin_path(p, sizeof(p), LINK_PIN);
-	err = bpf_link__pin(link, p);
+	err = bpf_link__pin(links[2], tmp);
+	if (!err && rename(tmp, p) < 0)
+		err = -errno;
 	if (err) {
+		unlink(tmp);
 		r = fail(EXIT_INTERNAL, "failed to pin %s: %s", p, strerror(-err));
 		goto out;
 	}
@@ -277,13 +328,16 @@ static int load_and_pin(struct state *s)
 	s->created = true;
 	r = 0;
 out:
-	if (r && skel)  /* nothing half-made stays behind: only maps pinned before */
+	if (r && skel) {  /* nothing half-made stays behind: only maps pinned before */
 		for (int i = 0; i < MAP__COUNT; i++)
 			if (!existed[i]) {
 				pin_path(p, sizeof(p), state_map_names[i]);
 				unlink(p);
 			}
-	bpf_link__destroy(link);  /* the pin keeps it attached */
+		unlink_tracking_pins();
+	}
+	for (int i = 0; i < 3; i++)
+		bpf_link__destroy(links[i]);  /* the pins keep them attached */
 	mptcpify_bpf__destroy(skel);
 	return r;
 }
@@ -331,7 +385,7 @@ static int repin_map_from_link(int link_fd, const char *name, const char *path)
 	return -ENOENT;
 }
 
-static int open_pins(struct state *s, bool write)
+static int open_pins(struct state *s, bool write, bool repin)
 {
 	LIBBPF_OPTS(bpf_obj_get_opts, ro, .file_flags = BPF_F_RDONLY);
 	char p[PATH_MAX];
@@ -347,11 +401,14 @@ static int open_pins(struct state *s, bool write)
 	for (int i = 0; i < MAP__COUNT; i++) {
 		pin_path(p, sizeof(p), state_map_names[i]);
 		s->map_fd[i] = write ? bpf_obj_get(p) : bpf_obj_get_opts(p, &ro);
-		if (s->map_fd[i] < 0 && errno == ENOENT && write &&
+		if (s->map_fd[i] < 0 && errno == ENOENT && write && repin &&
 		    repin_map_from_link(s->link_fd, state_map_names[i], p) == 0) {
 			warn("map pin %s was missing; pinned it again from the attached program", p);
 			s->map_fd[i] = bpf_obj_get(p);
 		}
+		/* Maps that ABI 2 did not have: the upgrade creates them. */
+		if (s->map_fd[i] < 0 && errno == ENOENT && i >= MAP_PATHS)
+			continue;
 		if (s->map_fd[i] < 0)
 			return fail(errno == EACCES || errno == EPERM ? EXIT_NOPERM : EXIT_INTERNAL,
 				    "cannot open pinned map %s: %s%s", p, strerror(errno),
@@ -360,6 +417,28 @@ static int open_pins(struct state *s, bool write)
 	return 0;
 }
 
+/* Whether the socket hook's link runs a program that uses map fd: after a
+ * crash half-way through an upgrade the pins may name new maps while the
+ * old program is still attached. */
+static bool link_uses_map(int link_fd, int map_fd)
+{
+	struct bpf_link_info li = {};
+	struct bpf_prog_info pi = {};
+	struct bpf_map_info mi = {};
+	__u32 ids[16], len = sizeof(mi);
+
+	pi.nr_map_ids = ELEMENTSOF(ids);
+	pi.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(map_fd, &mi, &len) < 0 || link_prog_info(link_fd, &li, &pi) < 0)
+		return true;  /* cannot tell: trust the pins */
+	for (__u32 i = 0; i < pi.nr_map_ids && i < ELEMENTSOF(ids); i++)
+		if (ids[i] == mi.id)
+			return true;
+	return false;
+}
+
+/* 0 when the pins are this ABI's and belong together; 1 when they must be
+ * replaced (older ABI, or an interrupted upgrade); else an exit status. */
 static int check_abi(struct state *s)
 {
 	struct mptcpify_config cfg = {};
@@ -368,12 +447,20 @@ static int check_abi(struct state *s)
 
 	if (bpf_obj_get_info_by_fd(s->map_fd[MAP_CONFIG], &mi, &len) < 0 ||
 	    mi.value_size != sizeof(cfg) ||
-	    bpf_map_lookup_elem(s->map_fd[MAP_CONFIG], &zero, &cfg) < 0 || cfg.abi != MPTCPIFY_ABI)
+	    bpf_map_lookup_elem(s->map_fd[MAP_CONFIG], &zero, &cfg) < 0 || cfg.abi > MPTCPIFY_ABI ||
+	    cfg.abi < MPTCPIFY_ABI_OLDEST)
 		return fail(EXIT_INTERNAL, "the state pinned under %s was made by an incompatible "
-			    "mptcpify: run 'mptcpify unload' (or remove %s), then attach again",
-			    pin_root(), pin_root());
-	return 0;
+			    "mptcpify (ABI %u, this one is %u): run 'mptcpify unload' (or remove %s), "
+			    "then attach again", pin_root(), cfg.abi, MPTCPIFY_ABI, pin_root());
+	if (cfg.abi < MPTCPIFY_ABI)
+		return 1;
+	for (int i = 0; i < MAP__COUNT; i++)
+		if (s->map_fd[i] < 0)
+			return 1;
+	return link_uses_map(s->link_fd, s->map_fd[MAP_CONFIG]) ? 0 : 1;
 }
+
+static int upgrade(struct state *s);
 
 int state_open(struct state *s, int flags)
 {
@@ -391,23 +478,67 @@ int state_open(struct state *s, int flags)
 	if (flock(s->dir_fd, write ? LOCK_EX : LOCK_SH) < 0)
 		return fail(EXIT_INTERNAL, "cannot lock %s: %s", pin_root(), strerror(errno));
 
-	r = open_pins(s, write);
+	r = open_pins(s, write, true);
 	if (r == -ENOENT) {
 		if (!(flags & STATE_CREATE))
 			return fail(EXIT_NOT_LOADED, "not loaded (no link pinned under %s): "
 				    "run 'mptcpify attach ...' or start mptcpify-bpf.service", pin_root());
-		r = load_and_pin(s);
+		r = load_and_pin(s, NULL);
 		if (r) {
 			rmdir(pin_root());  /* only succeeds when empty: ours, unused */
 			return r;
 		}
-		r = open_pins(s, write);
+		r = open_pins(s, write, true);
 		if (r == -ENOENT)
 			return fail(EXIT_INTERNAL, "the pins under %s vanished while loading", pin_root());
 	}
 	if (r)
 		return r;
-	return check_abi(s);
+	r = check_abi(s);
+	if (r != 1)
+		return r;
+	if (!write)
+		return fail(EXIT_NOT_LOADED, "the program pinned under %s is from an older mptcpify: "
+			    "restart mptcpify-bpf.service or run 'mptcpify load' to upgrade it "
+			    "(rules are kept)", pin_root());
+	return upgrade(s);
+}
+
+/* Replaces pins made by an older ABI, or left half-upgraded, keeping every
+ * rule: read them, let the old program run on with its maps while the new
+ * maps are pinned, filled and the new programs attached, then rename the new
+ * link over the old. */
+static int upgrade(struct state *s)
+{
+	struct migrated m = {};
+	char p[PATH_MAX];
+	int r;
+
+	r = migrated_read(s, &m);
+	if (r)
+		goto out;
+	debug("upgrading the state pinned under %s (%zu comm, %zu exclude, %zu cgroup rules)",
+	      pin_root(), m.n_comm, m.n_exclude, m.n_cgroup);
+	for (int i = 0; i < MAP__COUNT; i++) {
+		closep(&s->map_fd[i]);
+		s->map_fd[i] = -1;
+		pin_path(p, sizeof(p), state_map_names[i]);
+		if (unlink(p) < 0 && errno != ENOENT) {
+			r = fail(EXIT_INTERNAL, "cannot remove %s: %s", p, strerror(errno));
+			goto out;
+		}
+	}
+	fault_point("upgrading");  /* old link pinned, its maps not */
+	closep(&s->link_fd);
+	s->link_fd = -1;
+	r = load_and_pin(s, &m);
+	if (!r)
+		r = open_pins(s, true, false);
+	if (!r)
+		debug("upgraded the program pinned under %s; rules kept", pin_root());
+out:
+	migrated_free(&m);
+	return r;
 }
 
 void state_close(struct state *s)
@@ -441,6 +572,11 @@ int state_unload(void)
 	if (unlinkat(dfd, LINK_PIN, 0) < 0 && errno != ENOENT)
 		return fail(EXIT_INTERNAL, "cannot remove %s/%s: %s", pin_root(), LINK_PIN,
 			    strerror(errno));
+	unlinkat(dfd, LINK_NEW_PIN, 0);
+	for (size_t i = 0; i < ELEMENTSOF(tracking_links); i++)
+		if (unlinkat(dfd, tracking_links[i], 0) < 0 && errno != ENOENT)
+			return fail(EXIT_INTERNAL, "cannot remove %s/%s: %s", pin_root(),
+				    tracking_links[i], strerror(errno));
 	for (int i = 0; i < MAP__COUNT; i++)
 		if (unlinkat(dfd, state_map_names[i], 0) < 0 && errno != ENOENT)
 			return fail(EXIT_INTERNAL, "cannot remove %s/%s: %s", pin_root(),

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Carrying rules across a change of the pinned maps' layout (MPTCPIFY_ABI).
+ *
+ * ABI 2 -> 3: comm_rules, comm_exclude and stats keep their layout;
+ * cgroup_rules goes from a per-CPU {hits, flags} to one shared
+ * {hits, flags, number}; cgroup_paths, cgroup_globs and retired_hits are
+ * new. Old cgroup id rules are kept as id rules (number 0): those of the
+ * configuration file are replaced by its path rules at the next apply. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "mptcpify.skel.h"
+#include "upgrade.h"
+#include "util.h"
+
+static int ncpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	return n > 0 ? n : 1;
+}
+
+struct old_percpu_rule {   /* ABI 2's cgroup_rules value, per CPU */
+	__u64 hits;
+	__u32 flags;
+	__u32 pad;
+};
+
+typedef int (*convert_fn)(const void *old, void *new);
+
+/* Reads every entry of a hash map; values are converted to the new layout
+ * (new_size bytes) by conv, or copied when conv is NULL. */
+static int read_hash(int fd, size_t key_size, size_t old_size, size_t new_size, convert_fn conv,
+		     struct migrated_entry **ret, size_t *n)
+{
+	_cleanup_free_ void *old = malloc(old_size);
+	char prev[MPTCPIFY_CGROUP_PATH_LEN], next[MPTCPIFY_CGROUP_PATH_LEN];
+	bool first = true;
+
+	*ret = NULL;
+	*n = 0;
+	if (!old || key_size > sizeof(prev))
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, first ? NULL : prev, next) == 0) {
+		struct migrated_entry *e;
+
+		memcpy(prev, next, key_size);
+		first = false;
+		if (bpf_map_lookup_elem(fd, next, old) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		e = realloc(*ret, (*n + 1) * sizeof(**ret));
+		if (!e)
+			return -ENOMEM;
+		*ret = e;
+		e = &(*ret)[*n];
+		e->key = malloc(key_size);
+		e->value = calloc(1, new_size);
+		if (!e->key || !e->value) {
+			free(e->key);
+			free(e->value);
+			return -ENOMEM;
+		}
+		(*n)++;
+		memcpy(e->key, next, key_size);
+		if (conv)
+			conv(old, e->value);
+		else
+			memcpy(e->value, old, new_size);
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+static int convert_abi2_cgroup(const void *old, void *new)
+{
+	const struct old_percpu_rule *o = old;
+	struct mptcpify_cgroup_rule *v = new;
+
+	for (int c = 0; c < ncpus(); c++) {
+		v->hits += o[c].hits;
+		v->flags |= o[c].flags;
+	}
+	v->number = 0;
+	return 0;
+}
+
+int migrated_read(struct state *s, struct migrated *m)
+{
+	size_t pc_rule = ncpus() * sizeof(struct mptcpify_rule);
+	struct mptcpify_config cfg = {};
+	struct bpf_map_info mi = {};
+	__u32 zero = 0, len = sizeof(mi);
+	int r;
+
+	if (bpf_map_lookup_elem(s->map_fd[MAP_CONFIG], &zero, &cfg) < 0)
+		return fail(EXIT_INTERNAL, "cannot read the pinned config map: %s", strerror(errno));
+	m->abi = cfg.abi;
+	m->all = cfg.all;
+	r = read_hash(s->map_fd[MAP_COMM], MPTCPIFY_COMM_LEN, pc_rule, pc_rule, NULL,
+		      &m->comm, &m->n_comm);
+	if (!r)
+		r = read_hash(s->map_fd[MAP_EXCLUDE], MPTCPIFY_COMM_LEN, pc_rule, pc_rule, NULL,
+			      &m->exclude, &m->n_exclude);
+	if (!r && m->abi == 2)
+		r = read_hash(s->map_fd[MAP_CGROUP], sizeof(__u64),
+			      ncpus() * sizeof(struct old_percpu_rule),
+			      sizeof(struct mptcpify_cgroup_rule), convert_abi2_cgroup,
+			      &m->cgroup, &m->n_cgroup);
+	else if (!r)
+		r = read_hash(s->map_fd[MAP_CGROUP], sizeof(__u64), sizeof(struct mptcpify_cgroup_rule),
+			      sizeof(struct mptcpify_cgroup_rule), NULL, &m->cgroup, &m->n_cgroup);
+	if (!r && m->abi >= 3 && s->map_fd[MAP_PATHS] >= 0)
+		r = read_hash(s->map_fd[MAP_PATHS], MPTCPIFY_CGROUP_PATH_LEN,
+			      sizeof(struct mptcpify_path_rule), sizeof(struct mptcpify_path_rule),
+			      NULL, &m->paths, &m->n_paths);
+	if (!r && m->abi >= 3 && s->map_fd[MAP_GLOBS] >= 0)
+		r = read_hash(s->map_fd[MAP_GLOBS], MPTCPIFY_CGROUP_PATH_LEN,
+			      sizeof(struct mptcpify_glob_dir), sizeof(struct mptcpify_glob_dir),
+			      NULL, &m->globs, &m->n_globs);
+	if (r)
+		return fail(EXIT_INTERNAL, "cannot read the pinned rules to upgrade them: %s",
+			    strerror(-r));
+	if (m->abi >= 3 && s->map_fd[MAP_RETIRED] >= 0) {
+		m->retired = calloc(MPTCPIFY_MAX_RULE_NUMBER + 1, sizeof(__u64));
+		for (__u32 i = 0; m->retired && i <= MPTCPIFY_MAX_RULE_NUMBER; i++)
+			bpf_map_lookup_elem(s->map_fd[MAP_RETIRED], &i, &m->retired[i]);
+	}
+	/* Counters are kept too, as far as both layouts have them. */
+	if (bpf_obj_get_info_by_fd(s->map_fd[MAP_STATS], &mi, &len) == 0 && mi.value_size == 8) {
+		m->n_stats = mi.max_entries < MPTCPIFY_STAT_MAX ? mi.max_entries : MPTCPIFY_STAT_MAX;
+		m->stats = calloc(m->n_stats, ncpus() * sizeof(__u64));
+		for (__u32 i = 0; m->stats && i < m->n_stats; i++)
+			bpf_map_lookup_elem(s->map_fd[MAP_STATS], &i,
+					    (char *)m->stats + i * ncpus() * sizeof(__u64));
+	}
+	return 0;
+}
+
+static int write_all(int fd, const struct migrated_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, e[i].key, e[i].value, BPF_ANY) < 0)
+			return -errno;
+	return 0;
+}
+
+int migrated_restore(const struct migrated *m, struct mptcpify_bpf *skel)
+{
+	struct mptcpify_config cfg = {};
+	__u32 zero = 0;
+	int r, cfg_fd = bpf_map__fd(skel->maps.config);
+
+	r = write_all(bpf_map__fd(skel->maps.comm_rules), m->comm, m->n_comm);
+	if (!r)
+		r = write_all(bpf_map__fd(skel->maps.comm_exclude), m->exclude, m->n_exclude);
+	if (!r)
+		r = write_all(bpf_map__fd(skel->maps.cgroup_rules), m->cgroup, m->n_cgroup);
+	if (!r)
+		r = write_all(bpf_map__fd(skel->maps.cgroup_paths), m->paths, m->n_paths);
+	if (!r)
+		r = write_all(bpf_map__fd(skel->maps.cgroup_globs), m->globs, m->n_globs);
+	for (__u32 i = 0; !r && m->retired && i <= MPTCPIFY_MAX_RULE_NUMBER; i++)
+		if (m->retired[i] &&
+		    bpf_map_update_elem(bpf_map__fd(skel->maps.retired_hits), &i, &m->retired[i], 0) < 0)
+			r = -errno;
+	for (__u32 i = 0; !r && m->stats && i < m->n_stats; i++)
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.stats), &i,
+					(char *)m->stats + i * ncpus() * sizeof(__u64), 0) < 0)
+			r = -errno;
+	if (!r && bpf_map_lookup_elem(cfg_fd, &zero, &cfg) < 0)
+		r = -errno;
+	if (!r) {
+		size_t n_globs = 0;
+
+		for (size_t i = 0; i < m->n_globs; i++) {
+			const struct mptcpify_glob_dir *d = m->globs[i].value;
+
+			for (int g = 0; g < MPTCPIFY_GLOBS_PER_DIR; g++)
+				n_globs += d->g[g].number != 0;
+		}
+		cfg.all = m->all;
+		cfg.n_comm = m->n_comm;
+		cfg.n_exclude = m->n_exclude;
+		cfg.n_cgroup = m->n_cgroup + m->n_paths + n_globs;
+		if (bpf_map_update_elem(cfg_fd, &zero, &cfg, 0) < 0)
+			r = -errno;
+	}
+	return r ? fail(EXIT_INTERNAL, "cannot write the rules into the new maps: %s",
+			strerror(-r)) : 0;
+}
+
+static void free_entries(struct migrated_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].key);
+		free(e[i].value);
+	}
+	free(e);
+}
+
+void migrated_free(struct migrated *m)
+{
+	free_entries(m->comm, m->n_comm);
+	free_entries(m->exclude, m->n_exclude);
+	free_entries(m->cgroup, m->n_cgroup);
+	free_entries(m->paths, m->n_paths);
+	free_entries(m->globs, m->n_globs);
+	free(m->retired);
+	free(m->stats);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Rules read out of maps pinned by an older mptcpify (or by this one, when
+ * an upgrade was interrupted), to be written into freshly loaded maps. */
+#ifndef MPTCPIFY_UPGRADE_H
+#define MPTCPIFY_UPGRADE_H
+
+#include <stddef.h>
+
+#include "mptcpify.h"
+#include "state.h"
+
+/* The oldest pinned layout an upgrade can read: ABI 2 (per-CPU cgroup id
+ * rules, no path rules). */
+#define MPTCPIFY_ABI_OLDEST 2
+
+struct migrated_entry {
+	void *key;
+	void *value;   /* in the new map's layout */
+};
+
+struct migrated {
+	unsigned abi;
+	bool all;
+	struct migrated_entry *comm, *exclude, *cgroup, *paths, *globs;
+	size_t n_comm, n_exclude, n_cgroup, n_paths, n_globs;
+	__u64 *retired;            /* MPTCPIFY_MAX_RULE_NUMBER + 1, or NULL */
+	void *stats;               /* per-CPU values of every stat, or NULL */
+	unsigned n_stats;
+};
+
+/* Reads every rule from the maps open in s. 0 or an exit status, printed. */
+int migrated_read(struct state *s, struct migrated *m);
+
+struct mptcpify_bpf;
+/* Writes them into the maps of a loaded, not yet attached skeleton. */
+int migrated_restore(const struct migrated *m, struct mptcpify_bpf *skel);
+
+void migrated_free(struct migrated *m);
+
+#endif
