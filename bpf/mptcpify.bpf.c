@@ -256,6 +256,9 @@ int BPF_PROG(mptcpify_socket, int family, int type, int protocol)
 struct path_scratch {
 	char path[MPTCPIFY_CGROUP_PATH_LEN];
 	char dir[MPTCPIFY_CGROUP_PATH_LEN];
+	char part[MPTCPIFY_GLOB_PART_LEN];
+	__u32 last;
+	__u32 pad;
 };
 
 struct {
@@ -266,6 +269,7 @@ struct {
 } scratch SEC(".maps");
 
 #define PATH_MASK (MPTCPIFY_CGROUP_PATH_LEN - 1)
+#define PART_MASK (MPTCPIFY_GLOB_PART_LEN - 1)
 
 /* Adds id for rule `number`. The caller then looks the rule up again and
  * takes the id back when it is gone: a detach that removed the rule and
@@ -283,27 +287,33 @@ static __always_inline void select_new(__u64 id, __u32 number, __u32 flags)
 		count(MPTCPIFY_STAT_CGROUP_ADDED);
 }
 
-static __always_inline bool glob_matches(const struct path_scratch *sc, __u32 name_off,
-					 __u32 len, const struct mptcpify_glob *g)
+/* Whether n bytes at src equal want (NUL padded): copied into a zeroed
+ * buffer and compared a word at a time, so that the verifier sees no loop
+ * whose length depends on the data. */
+static __always_inline bool part_equal(struct path_scratch *sc, const char *src, __u32 n,
+				       const char *want)
+{
+	const __u64 *a = (const __u64 *)sc->part, *b = (const __u64 *)want;
+	__u64 diff = 0;
+
+	__builtin_memset(sc->part, 0, sizeof(sc->part));
+	if (n && bpf_probe_read_kernel(sc->part, n & PART_MASK, src))
+		return false;
+	for (int w = 0; w < MPTCPIFY_GLOB_PART_LEN / 8; w++)
+		diff |= a[w] ^ b[w];
+	return diff == 0;
+}
+
+static __always_inline bool glob_matches(struct path_scratch *sc, __u32 name_off, __u32 len,
+					 const struct mptcpify_glob *g)
 {
 	__u32 pl = g->prefix_len, sl = g->suffix_len;
 
 	if (!g->number || pl > MPTCPIFY_GLOB_PART_MAX || sl > MPTCPIFY_GLOB_PART_MAX ||
 	    name_off + pl + sl > len)
 		return false;
-	for (__u32 j = 0; j < MPTCPIFY_GLOB_PART_MAX; j++) {
-		if (j >= pl)
-			break;
-		if (sc->path[(name_off + j) & PATH_MASK] != g->prefix[j])
-			return false;
-	}
-	for (__u32 j = 0; j < MPTCPIFY_GLOB_PART_MAX; j++) {
-		if (j >= sl)
-			break;
-		if (sc->path[(len - sl + j) & PATH_MASK] != g->suffix[j])
-			return false;
-	}
-	return true;
+	return part_equal(sc, sc->path + (name_off & PATH_MASK), pl, g->prefix) &&
+	       part_equal(sc, sc->path + ((len - sl) & PATH_MASK), sl, g->suffix);
 }
 
 SEC("tp_btf/cgroup_mkdir")
@@ -314,7 +324,7 @@ int BPF_PROG(mptcpify_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	struct mptcpify_path_rule *exact;
 	struct mptcpify_glob_dir *dir;
 	struct path_scratch *sc;
-	__u32 len = 0, last = 0;
+	__u32 len, last = 0;
 	__u64 id;
 	long n;
 
@@ -332,6 +342,7 @@ int BPF_PROG(mptcpify_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 		count(MPTCPIFY_STAT_PATH_TOO_LONG);
 		return 0;
 	}
+	len = n - 1;
 	id = BPF_CORE_READ(cgrp, kn, id);
 
 	exact = bpf_map_lookup_elem(&cgroup_paths, sc->path);
@@ -342,23 +353,27 @@ int BPF_PROG(mptcpify_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 		return 0;
 	}
 
-	for (__u32 i = 0; i < MPTCPIFY_CGROUP_PATH_LEN; i++) {
-		char c = sc->path[i];
-
-		if (!c)
+	/* The last '/', scanning back: each step either stops or goes on, so
+	 * the verifier follows one path, not one per slash seen. */
+	for (__u32 i = 1; i < MPTCPIFY_CGROUP_PATH_LEN; i++) {
+		if (i > len)
 			break;
-		if (c == '/')
-			last = i;
-		len = i + 1;
+		if (sc->path[(len - i) & PATH_MASK] == '/') {
+			last = len - i;
+			break;
+		}
 	}
+	/* Through memory, so that the verifier forgets which step found it
+	 * and checks the rest once, not once per possible position. */
+	sc->last = last;
+	last = *(volatile __u32 *)&sc->last;
+	if (last >= len)
+		return 0;
 	/* The parent directory: "/" for a child of the root. */
-	for (__u32 i = 0; i < MPTCPIFY_CGROUP_PATH_LEN; i++) {
-		if (i >= last)
-			break;
-		sc->dir[i] = sc->path[i];
-	}
 	if (last == 0)
 		sc->dir[0] = '/';
+	else if (bpf_probe_read_kernel(sc->dir, last & PATH_MASK, sc->path))
+		return 0;
 	dir = bpf_map_lookup_elem(&cgroup_globs, sc->dir);
 	if (!dir)
 		return 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* list: the live rules with their hit counts. */
+/* list: the live rules with their hit counts; a cgroup path rule with the
+ * number of live cgroups it selects and the hits of all it ever selected. */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include "cgroups.h"
 #include "commands.h"
 #include "json.h"
+#include "path_rules.h"
 #include "rules.h"
 #include "state.h"
 #include "util.h"
@@ -18,51 +20,128 @@ struct list_ctx {
 	size_t n;
 };
 
-static int print_rule(const void *key, uint64_t hits, uint32_t flags, void *userdata)
+static void print_line(struct list_ctx *ctx, const char *target, uint64_t hits, uint32_t flags)
+{
+	printf("%-8s %-48s %12" PRIu64 "%s\n", ctx->kind, target, hits,
+	       flags & MPTCPIFY_RULE_SAVED ? "" : "  (runtime)");
+}
+
+static int print_comm(const void *key, uint64_t hits, uint32_t flags, void *userdata)
 {
 	struct list_ctx *ctx = userdata;
-	char target[PATH_MAX + 64], comm[MPTCPIFY_COMM_LEN];
-	uint64_t id = 0;
-	bool cgroup = strcmp(ctx->kind, "cgroup") == 0;
+	char comm[MPTCPIFY_COMM_LEN];
 
-	if (cgroup) {
-		char path[PATH_MAX];
-
-		memcpy(&id, key, sizeof(id));
-		if (cgroup_path_of(id, path, sizeof(path)) == 0)
-			snprintf(target, sizeof(target), "%s", path);
-		else
-			snprintf(target, sizeof(target), "(removed cgroup id %" PRIu64 ")", id);
-	} else {
-		memcpy(comm, key, sizeof(comm));
-		comm[MPTCPIFY_COMM_LEN - 1] = '\0';
-		snprintf(target, sizeof(target), "%s", comm);
-	}
+	memcpy(comm, key, sizeof(comm));
+	comm[MPTCPIFY_COMM_LEN - 1] = '\0';
 	ctx->n++;
-	if (arg_json) {
-		json_open_object(&ctx->j, NULL);
-		json_string(&ctx->j, "kind", ctx->kind);
-		if (cgroup) {
-			json_string(&ctx->j, "cgroup", target[0] == '(' ? NULL : target);
-			json_u64(&ctx->j, "cgroup_id", id);
-		} else {
-			json_string(&ctx->j, "comm", target);
-		}
-		json_u64(&ctx->j, "hits", hits);
-		json_bool(&ctx->j, "saved", flags & MPTCPIFY_RULE_SAVED);
-		json_close_object(&ctx->j);
-	} else {
-		printf("%-8s %-48s %12" PRIu64 "%s\n", ctx->kind, target, hits,
-		       flags & MPTCPIFY_RULE_SAVED ? "" : "  (runtime)");
+	if (!arg_json) {
+		print_line(ctx, comm, hits, flags);
+		return 0;
+	}
+	json_open_object(&ctx->j, NULL);
+	json_string(&ctx->j, "kind", ctx->kind);
+	json_string(&ctx->j, "comm", comm);
+	json_u64(&ctx->j, "hits", hits);
+	json_bool(&ctx->j, "saved", flags & MPTCPIFY_RULE_SAVED);
+	json_close_object(&ctx->j);
+	return 0;
+}
+
+/* What the live ids of cgroup_rules add up to, per rule number. */
+struct per_number {
+	uint32_t live[MPTCPIFY_MAX_RULE_NUMBER + 1];
+	uint64_t hits[MPTCPIFY_MAX_RULE_NUMBER + 1];
+};
+
+static int sum_ids(uint64_t id, const struct mptcpify_cgroup_rule *v, void *ud)
+{
+	struct per_number *pn = ud;
+
+	if (v->number && v->number <= MPTCPIFY_MAX_RULE_NUMBER) {
+		pn->live[v->number]++;
+		pn->hits[v->number] += v->hits;
 	}
 	return 0;
 }
 
+struct path_ctx {
+	struct list_ctx *list;
+	struct per_number *pn;
+	struct state *s;
+};
+
+static int print_path(const struct path_rule *pr, uint32_t number, uint32_t flags, void *ud)
+{
+	struct path_ctx *pc = ud;
+	struct list_ctx *ctx = pc->list;
+	uint64_t hits = pc->pn->hits[number] + path_rule_retired_hits(pc->s, number);
+	uint32_t live = pc->pn->live[number];
+	char shown[PATH_MAX], target[PATH_MAX + 32];
+
+	path_rule_show(pr, shown, sizeof(shown));
+	ctx->n++;
+	if (!arg_json) {
+		snprintf(target, sizeof(target), "%s (%u live)", shown, live);
+		print_line(ctx, target, hits, flags);
+		return 0;
+	}
+	json_open_object(&ctx->j, NULL);
+	json_string(&ctx->j, "kind", ctx->kind);
+	json_string(&ctx->j, "cgroup", shown);
+	json_bool(&ctx->j, "pattern", pr->glob);
+	json_u64(&ctx->j, "live_cgroups", live);
+	json_u64(&ctx->j, "hits", hits);
+	json_bool(&ctx->j, "saved", flags & MPTCPIFY_RULE_SAVED);
+	json_close_object(&ctx->j);
+	return 0;
+}
+
+/* Cgroups selected by id (run, --own-cgroup): always live, since the
+ * rmdir() program removes an id with its cgroup. */
+static int print_id(uint64_t id, const struct mptcpify_cgroup_rule *v, void *ud)
+{
+	struct list_ctx *ctx = ud;
+	char path[PATH_MAX];
+
+	if (v->number)
+		return 0;
+	if (cgroup_path_of(id, path, sizeof(path)) < 0)
+		snprintf(path, sizeof(path), "(cgroup id %" PRIu64 ")", id);
+	ctx->n++;
+	if (!arg_json) {
+		print_line(ctx, path, v->hits, v->flags);
+		return 0;
+	}
+	json_open_object(&ctx->j, NULL);
+	json_string(&ctx->j, "kind", ctx->kind);
+	json_string(&ctx->j, "cgroup", path[0] == '(' ? NULL : path);
+	json_u64(&ctx->j, "cgroup_id", id);
+	json_u64(&ctx->j, "hits", v->hits);
+	json_bool(&ctx->j, "saved", v->flags & MPTCPIFY_RULE_SAVED);
+	json_close_object(&ctx->j);
+	return 0;
+}
+
+static int list_cgroups(struct state *s, struct list_ctx *ctx)
+{
+	_cleanup_free_ struct per_number *pn = calloc(1, sizeof(*pn));
+	struct path_ctx pc = { .list = ctx, .s = s };
+	int r;
+
+	if (!pn)
+		return -ENOMEM;
+	pc.pn = pn;
+	ctx->kind = "cgroup";
+	r = cgroup_rules_foreach(s, sum_ids, pn);
+	if (!r)
+		r = path_rules_foreach(s, print_path, &pc);
+	if (!r)
+		r = cgroup_rules_foreach(s, print_id, ctx);
+	return r;
+}
+
 int do_list(const struct cli *c)
 {
-	static const struct { enum state_map map; const char *kind; } order[] = {
-		{ MAP_COMM, "comm" }, { MAP_CGROUP, "cgroup" }, { MAP_EXCLUDE, "exclude" },
-	};
 	struct state s = STATE_INIT;
 	struct mptcpify_config cfg = {};
 	uint64_t st[MPTCPIFY_STAT_MAX] = {};
@@ -96,13 +175,17 @@ int do_list(const struct cli *c)
 			printf("%-8s %-48s %12" PRIu64 "\n", "all", "(every process)",
 			       st[MPTCPIFY_STAT_ALL_HITS]);
 	}
-	for (size_t i = 0; i < ELEMENTSOF(order); i++) {
-		ctx.kind = order[i].kind;
-		r = rules_foreach(&s, order[i].map, print_rule, &ctx);
-		if (r < 0) {
-			state_close(&s);
-			return fail(EXIT_INTERNAL, "cannot read the %s rules: %s", ctx.kind, strerror(-r));
-		}
+	ctx.kind = "comm";
+	r = rules_foreach(&s, MAP_COMM, print_comm, &ctx);
+	if (!r)
+		r = list_cgroups(&s, &ctx);
+	if (!r) {
+		ctx.kind = "exclude";
+		r = rules_foreach(&s, MAP_EXCLUDE, print_comm, &ctx);
+	}
+	if (r < 0) {
+		state_close(&s);
+		return fail(EXIT_INTERNAL, "cannot read the %s rules: %s", ctx.kind, strerror(-r));
 	}
 	if (arg_json) {
 		json_close_array(&ctx.j);

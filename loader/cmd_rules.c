@@ -8,6 +8,7 @@
 #include "cgroups.h"
 #include "commands.h"
 #include "config.h"
+#include "path_rules.h"
 #include "persist.h"
 #include "rules.h"
 #include "state.h"
@@ -15,11 +16,14 @@
 
 enum verb { VERB_ATTACH, VERB_DETACH, VERB_EXCLUDE, VERB_UNEXCLUDE };
 
-struct target {           /* one resolved cgroup or unit */
+struct target {           /* one cgroup path rule, pattern or unit */
 	const char *name;     /* as given */
-	char path[PATH_MAX];  /* canonical cgroup path */
-	uint64_t id;
+	char path[PATH_MAX];  /* shown: /sys/fs/cgroup/... */
+	struct path_rule pr;
 	bool is_unit;
+	bool is_own;          /* --own-cgroup: the cgroup's id, not its path */
+	uint64_t id;          /* is_own only */
+	bool absent;          /* detach of a rule whose path is invalid now */
 };
 
 static const char *verb_name[] = { "attach", "detach", "exclude", "exclude" };
@@ -29,6 +33,7 @@ struct selection {
 	char **comms;  size_t n_comms;
 	char **cgroups; size_t n_cgroups;
 	char **units;  size_t n_units;
+	const char *own;  /* --own-cgroup: this process's cgroup */
 	bool all, all_rules, runtime;
 };
 
@@ -42,11 +47,7 @@ static int selection_from_cli(const struct cli *c, struct selection *sel)
 		.units = c->units, .n_units = c->n_units,
 		.all = c->all, .all_rules = c->all_rules, .runtime = c->runtime,
 	};
-	sel->cgroups = calloc(c->n_cgroups + 1, sizeof(char *));
-	if (!sel->cgroups)
-		return fail(EXIT_INTERNAL, "out of memory");
-	if (c->n_cgroups)
-		memcpy(sel->cgroups, c->cgroups, c->n_cgroups * sizeof(char *));
+	sel->cgroups = c->cgroups;
 	sel->n_cgroups = c->n_cgroups;
 	if (c->own_cgroup) {
 		/* For the drop-in of `mptcpify enable`: ExecStartPre= runs in the
@@ -58,7 +59,7 @@ static int selection_from_cli(const struct cli *c, struct selection *sel)
 		base = strrchr(own, '/');
 		if (base && strcmp(base, "/.control") == 0)
 			*base = '\0';
-		sel->cgroups[sel->n_cgroups++] = own;
+		sel->own = own;
 	}
 	return 0;
 }
@@ -80,33 +81,72 @@ static int check_comms(struct selection *sel)
 	return 0;
 }
 
-static int resolve_targets(struct selection *sel, struct target *t, bool must_exist)
+/* An exact path must name a cgroup v2 directory when attached (a typo is
+ * refused, not kept as a rule that never matches); a pattern's directory
+ * must be one. Either may be created again later: the rule follows. */
+static int check_exists(struct target *t)
+{
+	char canon[PATH_MAX], dir[PATH_MAX];
+	uint64_t id;
+
+	if (!t->pr.glob)
+		return cgroup_resolve(t->path, &id, canon, sizeof(canon), NULL);
+	if (strcmp(t->pr.dir, "/") == 0)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s%s", CGROUP2_ROOT, t->pr.dir);
+	return cgroup_resolve(dir, &id, canon, sizeof(canon), NULL);
+}
+
+static int resolve_targets(struct selection *sel, struct target *t, bool attach)
 {
 	size_t k = 0;
 	int r;
 
 	for (size_t i = 0; i < sel->n_units; i++, k++) {
 		char cg[PATH_MAX];
+		const char *why = NULL;
 
 		t[k].name = sel->units[i];
 		t[k].is_unit = true;
 		r = unit_cgroup(sel->units[i], cg, sizeof(cg));
-		if (!r)
-			r = cgroup_resolve(cg, &t[k].id, t[k].path, sizeof(t[k].path), NULL);
 		if (r)
 			return r;
+		if (path_rule_parse(cg, &t[k].pr, &why) < 0)
+			return fail(EXIT_BAD_UNIT, "cannot select unit %s: its cgroup %s %s",
+				    sel->units[i], cg, why);
+		path_rule_show(&t[k].pr, t[k].path, sizeof(t[k].path));
 	}
 	for (size_t i = 0; i < sel->n_cgroups; i++, k++) {
 		const char *why = NULL;
 
 		t[k].name = sel->cgroups[i];
-		if (cgroup_path_check(sel->cgroups[i], &why) < 0)
-			return fail(EXIT_BAD_CGROUP, "invalid cgroup path '%s': %s", sel->cgroups[i], why);
-		r = cgroup_resolve(sel->cgroups[i], &t[k].id, t[k].path, sizeof(t[k].path), NULL);
-		if (r && must_exist)
+		if (cgroup_path_check(sel->cgroups[i], &why) < 0 ||
+		    path_rule_parse(sel->cgroups[i], &t[k].pr, &why) < 0) {
+			if (attach)
+				return fail(EXIT_BAD_CGROUP, "invalid cgroup path '%s': %s",
+					    sel->cgroups[i], why);
+			t[k].absent = true;  /* detach: the file may still hold it */
+			snprintf(t[k].path, sizeof(t[k].path), "%s", sel->cgroups[i]);
+			continue;
+		}
+		path_rule_show(&t[k].pr, t[k].path, sizeof(t[k].path));
+		if (attach) {
+			r = check_exists(&t[k]);
+			if (r)
+				return r;
+		}
+	}
+	if (sel->own) {
+		char canon[PATH_MAX];
+
+		t[k].name = sel->own;
+		t[k].is_own = true;
+		r = cgroup_resolve(sel->own, &t[k].id, canon, sizeof(canon), NULL);
+		snprintf(t[k].path, sizeof(t[k].path), "%s", sel->own);
+		if (r && attach)
 			return r;
 		if (r)
-			t[k].id = 0;  /* detach of a cgroup that is gone: config only */
+			t[k].absent = true;
 	}
 	return 0;
 }
@@ -149,7 +189,7 @@ static void warn_if_mptcp_off(void)
 struct undo {
 	enum state_map map;
 	char comm[MPTCPIFY_COMM_LEN];
-	uint64_t id;
+	const struct target *target;  /* MAP_CGROUP */
 };
 
 static int change_live(struct state *s, enum verb verb, struct selection *sel,
@@ -176,20 +216,30 @@ static int change_live(struct state *s, enum verb verb, struct selection *sel,
 		}
 	}
 	for (size_t i = 0; i < nt; i++, k++) {
-		if (!t[i].id) {
+		if (t[i].absent) {
 			res[k] = -ENOENT;
 			continue;
 		}
-		r = add ? rule_cgroup_add(s, t[i].id, flags) : rule_cgroup_del(s, t[i].id);
+		if (t[i].is_own)
+			r = add ? rule_cgroup_add(s, t[i].id, flags, 0) : rule_cgroup_del(s, t[i].id);
+		else
+			r = add ? path_rule_add(s, &t[i].pr, flags, NULL) : path_rule_del(s, &t[i].pr);
 		res[k] = r;
 		if (r == -E2BIG)
-			return fail(EXIT_FULL, "the cgroup rule map is full (%d entries): detach some "
-				    "rules first; nothing was changed", MPTCPIFY_MAX_CGROUP_RULES);
+			return fail(EXIT_FULL, "the cgroup rule maps are full (%d paths, %d pattern "
+				    "directories, %d live cgroups): detach some rules first; nothing "
+				    "was changed", MPTCPIFY_MAX_PATH_RULES, MPTCPIFY_MAX_GLOB_DIRS,
+				    MPTCPIFY_MAX_CGROUP_RULES);
+		if (r == -ENOSPC)
+			return fail(EXIT_BAD_CGROUP, "cannot add pattern %s: %d patterns already share "
+				    "its directory; nothing was changed", t[i].path,
+				    MPTCPIFY_GLOBS_PER_DIR);
 		if (r < 0 && r != -EEXIST && r != -ENOENT)
 			return fail(EXIT_INTERNAL, "cannot change cgroup %s: %s", t[i].path, strerror(-r));
 		if (r == 0 && add) {
 			u[*nu].map = MAP_CGROUP;
-			u[(*nu)++].id = t[i].id;
+			u[*nu].target = &t[i];
+			(*nu)++;
 		}
 	}
 	return 0;
@@ -198,8 +248,10 @@ static int change_live(struct state *s, enum verb verb, struct selection *sel,
 static void undo_live(struct state *s, struct undo *u, size_t nu)
 {
 	for (size_t i = 0; i < nu; i++) {
-		if (u[i].map == MAP_CGROUP)
-			rule_cgroup_del(s, u[i].id);
+		if (u[i].map == MAP_CGROUP && u[i].target->is_own)
+			rule_cgroup_del(s, u[i].target->id);
+		else if (u[i].map == MAP_CGROUP)
+			path_rule_del(s, &u[i].target->pr);
 		else
 			rule_comm_del(s, u[i].map, u[i].comm);
 	}
@@ -224,7 +276,7 @@ static int run_verb(enum verb verb, const struct cli *cli)
 	r = check_comms(&sel);
 	if (r)
 		goto out;
-	nt = sel.n_units + sel.n_cgroups;
+	nt = sel.n_units + sel.n_cgroups + (sel.own ? 1 : 0);
 	t = calloc(nt + 1, sizeof(*t));
 	u = calloc(sel.n_comms + nt + 1, sizeof(*u));
 	res = calloc(sel.n_comms + nt + 1, sizeof(*res));
@@ -232,7 +284,7 @@ static int run_verb(enum verb verb, const struct cli *cli)
 		r = fail(EXIT_INTERNAL, "out of memory");
 		goto out;
 	}
-	r = resolve_targets(&sel, t, verb == VERB_ATTACH);
+	r = resolve_targets(&sel, t, verb == VERB_ATTACH || verb == VERB_EXCLUDE);
 	if (r)
 		goto out;
 	r = need_bpf_privileges(verb_name[verb]);
@@ -302,8 +354,12 @@ static int run_verb(enum verb verb, const struct cli *cli)
 			}
 		}
 		for (size_t i = 0; i < nt; i++) {
-			int cr = conf_change(&conf, verb, t[i].is_unit ? 'u' : 'g',
-					     t[i].is_unit ? t[i].name : (t[i].id ? t[i].path : t[i].name));
+			int cr;
+
+			if (t[i].is_own)
+				continue;  /* a runtime selection of one cgroup id */
+			cr = conf_change(&conf, verb, t[i].is_unit ? 'u' : 'g',
+					 t[i].is_unit ? t[i].name : (t[i].absent ? t[i].name : t[i].path));
 			if (cr == 0)
 				res[sel.n_comms + i] = 0;
 			else if (cr == -E2BIG) {
@@ -327,8 +383,8 @@ static int run_verb(enum verb verb, const struct cli *cli)
 	for (size_t i = 0; i < sel.n_comms; i++, k++)
 		say("comm", sel.comms[i], res[k], verb);
 	for (size_t i = 0; i < nt; i++, k++)
-		say(t[i].is_unit ? "unit" : "cgroup", t[i].is_unit ? t[i].name :
-		    (t[i].id ? t[i].path : t[i].name), res[k], verb);
+		say(t[i].is_unit ? "unit" : "cgroup", t[i].is_unit ? t[i].name : t[i].path,
+		    res[k], verb);
 	if (sel.all && !arg_json)
 		printf("system-wide mode: %s\n", verb == VERB_ATTACH ? "on" : "off");
 	if (sel.all_rules && !arg_json)
@@ -339,7 +395,6 @@ static int run_verb(enum verb verb, const struct cli *cli)
 out:
 	state_close(&s);
 	conf_free(&conf);
-	free(sel.cgroups);
 	return r;
 }
 

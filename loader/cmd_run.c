@@ -48,7 +48,7 @@ static int select_cgroup(const char *path, uint64_t *id, bool on)
 	if (!r)
 		r = state_open(&s, STATE_WRITE | (on ? STATE_CREATE : 0));
 	if (!r) {
-		int e = on ? rule_cgroup_add(&s, *id, 0) : rule_cgroup_del(&s, *id);
+		int e = on ? rule_cgroup_add(&s, *id, 0, 0) : rule_cgroup_del(&s, *id);
 
 		if (e == -E2BIG)
 			r = fail(EXIT_FULL, "the cgroup rule map is full: detach some rules first");

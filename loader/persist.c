@@ -239,39 +239,40 @@ static int collect_stale_path(const struct path_rule *pr, uint32_t number, uint3
 
 /* Saved id rules (carried over from ABI 2 by an upgrade): the file's path
  * rules replace them. */
+struct saved_ids {
+	uint64_t *v;
+	size_t n;
+};
+
 static int collect_saved_ids(uint64_t id, const struct mptcpify_cgroup_rule *v, void *ud)
 {
-	struct stale_paths *sp = ud;
+	struct saved_ids *si = ud;
+	uint64_t *n;
 
-	if (v->number == 0 && (v->flags & MPTCPIFY_RULE_SAVED)) {
-		struct path_rule *g = realloc(sp->gone, (sp->n + 1) * sizeof(*g));
-
-		if (!g)
-			return -ENOMEM;
-		sp->gone = g;
-		memset(&sp->gone[sp->n], 0, sizeof(*g));
-		memcpy(sp->gone[sp->n++].rel, &id, sizeof(id));  /* an id, not a path */
-	}
+	if (v->number != 0 || !(v->flags & MPTCPIFY_RULE_SAVED))
+		return 0;
+	n = realloc(si->v, (si->n + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	si->v = n;
+	si->v[si->n++] = id;
 	return 0;
 }
 
 static int apply_paths(struct state *s, const struct path_rule *want, size_t n_want)
 {
-	struct stale_paths sp = { .keep = want, .n_keep = n_want }, ids = {};
+	struct stale_paths sp = { .keep = want, .n_keep = n_want };
+	struct saved_ids ids = {};
 	int r = path_rules_foreach(s, collect_stale_path, &sp);
 
 	if (!r)
 		r = cgroup_rules_foreach(s, collect_saved_ids, &ids);
 	for (size_t i = 0; !r && i < sp.n; i++)
 		path_rule_del(s, &sp.gone[i]);
-	for (size_t i = 0; !r && i < ids.n; i++) {
-		uint64_t id;
-
-		memcpy(&id, ids.gone[i].rel, sizeof(id));
-		rule_cgroup_del(s, id);
-	}
+	for (size_t i = 0; !r && i < ids.n; i++)
+		rule_cgroup_del(s, ids.v[i]);
 	free(sp.gone);
-	free(ids.gone);
+	free(ids.v);
 	if (r)
 		return fail(EXIT_INTERNAL, "cannot read the cgroup rules: %s", strerror(-r));
 	for (size_t i = 0; i < n_want; i++) {
