@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cgroup_pattern.h"
 #include "cgroups.h"
 #include "commands.h"
 #include "config.h"
@@ -82,15 +83,14 @@ static int check_comms(struct selection *sel)
 }
 
 /* An exact path must name a cgroup v2 directory when attached (a typo is
- * refused, not kept as a rule that never matches); a pattern's directory
- * must be one. Either may be created again later: the rule follows. */
+ * refused, not kept as a rule that never matches: checked in
+ * resolve_targets), and a pattern's directory must be one. Either may be
+ * removed and created again later: the rule follows. */
 static int check_exists(struct target *t)
 {
 	char canon[PATH_MAX], dir[PATH_MAX];
 	uint64_t id;
 
-	if (!t->pr.glob)
-		return cgroup_resolve(t->path, &id, canon, sizeof(canon), NULL);
 	if (strcmp(t->pr.dir, "/") == 0)
 		return 0;
 	snprintf(dir, sizeof(dir), "%s%s", CGROUP2_ROOT, t->pr.dir);
@@ -120,6 +120,17 @@ static int resolve_targets(struct selection *sel, struct target *t, bool attach)
 		const char *why = NULL;
 
 		t[k].name = sel->cgroups[i];
+		if (attach && !cgroup_path_is_pattern(sel->cgroups[i]) &&
+		    cgroup_path_check(sel->cgroups[i], &why) == 0) {
+			/* What is at the path, first: its own error names the cause
+			 * better ("not a directory", "cgroup v1", ...). */
+			char canon[PATH_MAX];
+			uint64_t id;
+
+			r = cgroup_resolve(sel->cgroups[i], &id, canon, sizeof(canon), NULL);
+			if (r)
+				return r;
+		}
 		if (cgroup_path_check(sel->cgroups[i], &why) < 0 ||
 		    path_rule_parse(sel->cgroups[i], &t[k].pr, &why) < 0) {
 			if (attach)
@@ -130,7 +141,7 @@ static int resolve_targets(struct selection *sel, struct target *t, bool attach)
 			continue;
 		}
 		path_rule_show(&t[k].pr, t[k].path, sizeof(t[k].path));
-		if (attach) {
+		if (attach && t[k].pr.glob) {
 			r = check_exists(&t[k]);
 			if (r)
 				return r;

@@ -166,7 +166,25 @@ static void test_cgroup_paths(void) {
 
 	expect_cgroup("an absolute path", "/sys/fs/cgroup/system.slice/foo.service", true, NULL);
 	expect_cgroup("a relative path", "system.slice/foo.service", true, NULL);
-	expect_cgroup("a path of 4095 bytes", path4095, true, NULL);
+	/* Rules match paths below the cgroup2 mount of at most 254 bytes. */
+	expect_cgroup("a path of 4095 bytes", path4095, false, "254");
+	{
+		char rel254[300] = "/sys/fs/cgroup/", rel255[300];
+
+		memset(rel254 + 15, 'r', 253);  /* "/" + 253 bytes below the mount */
+		rel254[15 + 253] = 0;
+		snprintf(rel255, sizeof(rel255), "%sr", rel254);
+		expect_cgroup("254 bytes below the mount", rel254, true, NULL);
+		expect_cgroup("255 bytes below the mount", rel255, false, "254");
+		expect_cgroup("253 bytes, relative", rel254 + 15 + 1, true, NULL);
+	}
+	expect_cgroup("a pattern in the last component", "system.slice/docker-*.scope", true, NULL);
+	expect_cgroup("a pattern higher up", "system.slice/*/x", false, "last path component");
+	expect_cgroup("'**'", "system.slice/**", false, "'**'");
+	expect_cgroup("two '*'", "system.slice/a*b*", false, "only one");
+	expect_cgroup("'?'", "system.slice/a?", false, "only '*'");
+	expect_cgroup("a 64-byte prefix", "x/pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp*",
+		      false, "63 bytes");
 	expect_cgroup("a path of 4096 bytes", path4096, false, "4095");
 	expect_cgroup("a component of 200 bytes", comp200, true, NULL);
 	expect_cgroup("a component of 256 bytes", comp256, false, "NAME_MAX");
