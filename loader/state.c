@@ -514,6 +514,23 @@ static int upgrade(struct state *s)
 	char p[PATH_MAX];
 	int r;
 
+	if (!link_uses_map(s->link_fd, s->map_fd[MAP_CONFIG])) {
+		/* An upgrade was killed after pinning new maps: the attached
+		 * program's maps hold the rules. Pin those again and start over. */
+		for (int i = 0; i < MAP__COUNT; i++) {
+			closep(&s->map_fd[i]);
+			s->map_fd[i] = -1;
+			pin_path(p, sizeof(p), state_map_names[i]);
+			unlink(p);
+			if (repin_map_from_link(s->link_fd, state_map_names[i], p) == 0)
+				s->map_fd[i] = bpf_obj_get(p);
+		}
+		if (s->map_fd[MAP_CONFIG] < 0) {
+			r = fail(EXIT_INTERNAL, "the program pinned under %s has no config map: run "
+				 "'mptcpify unload', then attach again", pin_root());
+			goto out;
+		}
+	}
 	r = migrated_read(s, &m);
 	if (r)
 		goto out;

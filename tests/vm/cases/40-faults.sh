@@ -13,6 +13,8 @@ CONF=/etc/mptcpify/mptcpify.conf
 # Programs of ours loaded anywhere: an old one still attached, or held by a
 # process that should be gone, would count.
 our_programs() { bpftool prog show | grep -c 'name mptcpify_socket'; }
+# The cgroup tracking programs (mkdir and rmdir; names cut to 15 bytes).
+our_trackers() { bpftool prog show | grep -c 'name mptcpify_cgroup'; }
 # The comm rules in the maps, sorted, as '"comm":"a" "comm":"b" '.
 live_comm_rules() { mptcpify --json list | grep -o '"comm":"[^"]*"' | sort | tr '\n' ' '; }
 
@@ -88,6 +90,7 @@ test_daemon_killed_at_each_step_of_loading() {
 		assert_eq "$want" "$(tracing_links)" "tracing links right after a kill at '$point'"
 		# Nothing of a dead process lingers: at most the pinned program.
 		assert_eq "$want" "$(our_programs)" "mptcpify programs right after a kill at '$point'"
+		assert_eq $((2 * want)) "$(our_trackers)" "cgroup tracking programs after a kill at '$point'"
 		check_recovers "killed at '$point'"
 	done
 }
@@ -152,4 +155,28 @@ test_fifty_daemon_restarts() {
 	assert_eq $TCP "$(proto_as r49 -4)" "a rule the file dropped before the last restart"
 	assert_eq $MPTCP "$(proto_as keepme -4)" "a rule every file had"
 	kill_daemon
+}
+
+# An upgrade from ABI 2 killed at each step: old link pinned and its maps
+# not; new maps pinned and filled, new programs attached but not pinned;
+# everything pinned. The next command finishes it, with every rule.
+# timeout: 240
+test_upgrade_killed_at_each_step() {
+	need_hook
+	local point
+	for point in upgrading loaded attached pinned; do
+		mptcpify unload >/dev/null 2>&1
+		rm -rf /etc/mptcpify
+		"$(prog abi2-pin)" /sys/fs/bpf/mptcpify comm=keepme comm=nevermp exclude=nevermp >/dev/null ||
+			fail "could not pin the ABI 2 state"
+		MPTCPIFY_TEST_CRASH=$point mptcpify attach --runtime --comm added >/tmp/crash.log 2>&1
+		assert_eq 137 "$?" "attach killed at '$point' during the upgrade"
+		expect_exit 0 mptcpify attach --runtime --comm second
+		assert_eq 1 "$(tracing_links)" "tracing links after a kill at '$point'"
+		assert_eq 1 "$(our_programs)" "socket programs after a kill at '$point'"
+		assert_eq 2 "$(our_trackers)" "cgroup tracking programs after a kill at '$point'"
+		assert_eq $MPTCP "$(proto_as keepme -4)" "keepme after a kill at '$point'"
+		assert_eq $MPTCP "$(proto_as second -4)" "second after a kill at '$point'"
+		assert_eq $TCP "$(proto_as nevermp -4)" "excluded nevermp after a kill at '$point'"
+	done
 }
