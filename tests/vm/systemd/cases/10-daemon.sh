@@ -149,3 +149,44 @@ test_reboot_restores_rules() {
 	esac
 	return 0
 }
+
+# attach --unit is a path rule (issue 10): the unit is selected again at
+# each restart with no drop-in, also while the daemon is stopped.
+test_attach_unit_follows_restarts_without_dropin() {
+	start_daemon
+	make_service mptest-u $((SRV_PORT + 4))
+	make_service mptest-v $((SRV_PORT + 5))
+	on_exit 'systemctl stop mptest-u mptest-v; rm -f /etc/systemd/system/mptest-[uv].service'
+	# Not running yet: the rule is the cgroup the unit will get.
+	expect_exit 0 mptcpify attach --unit mptest-u.service
+	grep -q '^unit = mptest-u.service' /etc/mptcpify/mptcpify.conf || fail "unit rule not saved"
+	[ -e /etc/systemd/system/mptest-u.service.d ] && fail "attach --unit wrote a drop-in"
+	for round in 1 2 3; do
+		expect_exit 0 systemctl restart mptest-u.service mptest-v.service
+		wait_until 30 listening $((SRV_PORT + 4))
+		wait_until 30 listening $((SRV_PORT + 5))
+		assert_eq "$(listener_kind $((SRV_PORT + 4)))" mptcp "attached unit, start $round"
+		assert_eq "$(listener_kind $((SRV_PORT + 5)))" tcp "other unit, start $round"
+	done
+	mptcpify --json list | grep -q '"cgroup":"/sys/fs/cgroup/system.slice/mptest-u.service","pattern":false,"live_cgroups":1' ||
+		fail "list does not show the unit's path rule: $(mptcpify --json list)"
+	# The daemon stopped with its pins kept: the kernel alone follows restarts.
+	mkdir -p /etc/systemd/system/mptcpify-bpf.service.d
+	printf '[Service]\nExecStart=\nExecStart=/usr/sbin/mptcpify daemon --keep-on-stop\n' \
+		>/etc/systemd/system/mptcpify-bpf.service.d/keep.conf
+	on_exit 'rm -rf /etc/systemd/system/mptcpify-bpf.service.d; systemctl daemon-reload'
+	systemctl daemon-reload
+	expect_exit 0 systemctl restart mptcpify-bpf.service
+	wait_until 60 systemctl is-active -q mptcpify-bpf.service
+	expect_exit 0 systemctl stop mptcpify-bpf.service
+	[ -e /sys/fs/bpf/mptcpify/link ] || fail "--keep-on-stop removed the link"
+	for round in 4 5 6; do
+		expect_exit 0 systemctl restart mptest-u.service
+		wait_until 30 listening $((SRV_PORT + 4))
+		assert_eq "$(listener_kind $((SRV_PORT + 4)))" mptcp "attached unit, daemon stopped, start $round"
+	done
+	expect_exit 0 mptcpify detach --unit mptest-u.service
+	expect_exit 0 systemctl restart mptest-u.service
+	wait_until 30 listening $((SRV_PORT + 4))
+	assert_eq "$(listener_kind $((SRV_PORT + 4)))" tcp "detached unit"
+}
