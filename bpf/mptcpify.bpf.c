@@ -203,8 +203,17 @@ static __always_inline void emit(__u16 family, int type, __u16 reason, __u64 rul
 	bpf_ringbuf_submit(e, 0);
 }
 
-SEC("fmod_ret/update_socket_protocol")
-int BPF_PROG(mptcpify_socket, int family, int type, int protocol)
+/* The socket hook's body. The kernel runs a tracing program only where that
+ * same program is not running already on the CPU (its recursion guard), and
+ * on a preemptible kernel a task preempted inside it holds that guard until
+ * it runs again: meanwhile every socket() on that CPU skips the program. So
+ * on such kernels the same body is attached several times, as separate
+ * programs with guards of their own ("backstops", run after the primary):
+ * a socket stays TCP only if every copy is held at once. Returning 0 lets
+ * the next copy (and any other tool's fmod_ret program) run; the first copy
+ * that rewrites ends the chain. Only the primary counts what it sees, so
+ * counters mean the same with or without backstops. */
+static __always_inline int hook(int family, int type, int protocol, bool primary)
 {
 	const __u32 zero = 0;
 	const struct mptcpify_config *cfg;
@@ -216,19 +225,24 @@ int BPF_PROG(mptcpify_socket, int family, int type, int protocol)
 	    (type & SOCK_TYPE_MASK) != SOCK_STREAM ||
 	    (protocol != 0 && protocol != IPPROTO_TCP))
 		return 0;
-	count(MPTCPIFY_STAT_SEEN);
+	if (primary)
+		count(MPTCPIFY_STAT_SEEN);
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return 0;
-	bpf_get_current_comm(comm, sizeof(comm));
+	/* The name is needed by name rules, else only for the event. */
+	if (cfg->n_comm || cfg->n_exclude)
+		bpf_get_current_comm(comm, sizeof(comm));
 
 	if (cfg->n_exclude) {
 		struct mptcpify_rule *h = bpf_map_lookup_elem(&comm_exclude, comm);
 
 		if (h) {
-			hit(&h->hits);
-			count(MPTCPIFY_STAT_EXCLUDED);
+			if (primary) {
+				hit(&h->hits);
+				count(MPTCPIFY_STAT_EXCLUDED);
+			}
 			return 0;
 		}
 	}
@@ -236,12 +250,59 @@ int BPF_PROG(mptcpify_socket, int family, int type, int protocol)
 	if (!reason)
 		return 0;
 	if (!mptcp_enabled_here()) {
-		count(MPTCPIFY_STAT_NETNS_OFF);
+		if (primary)
+			count(MPTCPIFY_STAT_NETNS_OFF);
 		return 0;
 	}
 	count(MPTCPIFY_STAT_REWRITTEN);
+	if (!primary)
+		count(MPTCPIFY_STAT_BACKSTOP);
+	if (!cfg->n_comm && !cfg->n_exclude)
+		bpf_get_current_comm(comm, sizeof(comm));
 	emit(family, type, reason, rule_cgroup, comm);
 	return IPPROTO_MPTCP;
+}
+
+SEC("fmod_ret/update_socket_protocol")
+int BPF_PROG(mptcpify_socket, int family, int type, int protocol)
+{
+	return hook(family, type, protocol, true);
+}
+
+/* MPTCPIFY_BACKSTOPS copies; program names stay within the kernel's 15
+ * bytes so that tools can tell them apart. */
+SEC("fmod_ret/update_socket_protocol")
+int BPF_PROG(mptcpify_back1, int family, int type, int protocol)
+{
+	return hook(family, type, protocol, false);
+}
+
+SEC("fmod_ret/update_socket_protocol")
+int BPF_PROG(mptcpify_back2, int family, int type, int protocol)
+{
+	return hook(family, type, protocol, false);
+}
+
+SEC("fmod_ret/update_socket_protocol")
+int BPF_PROG(mptcpify_back3, int family, int type, int protocol)
+{
+	return hook(family, type, protocol, false);
+}
+
+/* Run once by user space (BPF_PROG_RUN) after loading: the kernel's current
+ * preemption mode, plus one (0: cannot tell). Backstops are only attached
+ * where a task can be preempted inside the hook. */
+extern const void preempt_dynamic_mode __ksym __weak;
+
+SEC("syscall")
+int mptcpify_preempt_mode(void *ctx)
+{
+	int mode = -1;
+
+	if (!&preempt_dynamic_mode ||
+	    bpf_probe_read_kernel(&mode, sizeof(mode), &preempt_dynamic_mode))
+		return 0;
+	return mode + 1;
 }
 
 /* ---- Cgroup tracking: path rules become live ids as cgroups come and go.

@@ -19,6 +19,10 @@
  * containers add a few. `attach --cgroup` refuses deeper cgroups. */
 #define MPTCPIFY_MAX_CGROUP_DEPTH 16
 
+/* Copies of the socket hook attached after the primary on kernels that can
+ * preempt a task inside it (bpf/mptcpify.bpf.c, "backstops"). */
+#define MPTCPIFY_BACKSTOPS 3
+
 #define MPTCPIFY_MAX_COMM_RULES 16384
 /* Live cgroup ids the hook looks up: those matched by path rules (added and
  * removed by the kernel as cgroups come and go) and those of `run`. */
@@ -123,6 +127,7 @@ enum mptcpify_stat {
 	MPTCPIFY_STAT_CGROUP_ADDED,  /* cgroups selected by a path rule at mkdir() */
 	MPTCPIFY_STAT_CGROUP_FULL,   /* ... that could not be: cgroup_rules full */
 	MPTCPIFY_STAT_PATH_TOO_LONG, /* new cgroups whose path was too long to match */
+	MPTCPIFY_STAT_BACKSTOP,      /* rewritten by a backstop copy: the primary was skipped */
 	MPTCPIFY_STAT_MAX,
 };
 

@@ -174,9 +174,14 @@ static void print_counters(struct report *rep)
 		[MPTCPIFY_STAT_EXCLUDED] = "kept_tcp_excluded",
 		[MPTCPIFY_STAT_ALL_HITS] = "system_wide_hits",
 		[MPTCPIFY_STAT_EVENTS_LOST] = "events_lost",
+		[MPTCPIFY_STAT_CGROUP_ADDED] = "cgroups_selected_at_mkdir",
+		[MPTCPIFY_STAT_CGROUP_FULL] = "cgroups_missed_map_full",
+		[MPTCPIFY_STAT_PATH_TOO_LONG] = "cgroups_path_too_long",
+		[MPTCPIFY_STAT_BACKSTOP] = "rewritten_by_backstop",
 	};
 	struct state s = STATE_INIT;
 	uint64_t st[MPTCPIFY_STAT_MAX], missed = 0;
+	int backstops = state_backstop_links();
 	int r = state_open(&s, 0);
 
 	if (!r)
@@ -191,15 +196,20 @@ static void print_counters(struct report *rep)
 		for (int i = 0; i < MPTCPIFY_STAT_MAX; i++)
 			json_u64(&rep->j, names[i], st[i]);
 		json_u64(&rep->j, "missed_by_kernel", missed);
+		json_u64(&rep->j, "backstops", backstops);
 		json_close_object(&rep->j);
 		return;
 	}
 	printf("counters:\n");
 	for (int i = 0; i < MPTCPIFY_STAT_MAX; i++)
 		printf("      %-24s %" PRIu64 "\n", names[i], st[i]);
-	printf("      %-24s %" PRIu64 "%s\n", "missed_by_kernel", missed, missed ?
+	printf("      %-24s %" PRIu64 "%s\n", "missed_by_kernel", missed, !missed ? "" : backstops ?
+	       "  (socket() calls the kernel ran without the primary program: it was already"
+	       " running on that CPU in a preempted task; backstops took over)" :
 	       "  (socket() calls the kernel ran without the program: it was already running"
-	       " on that CPU in a preempted task; those sockets stayed TCP)" : "");
+	       " on that CPU in a preempted task; those sockets stayed TCP)");
+	printf("      %-24s %d%s\n", "backstops", backstops, backstops ? "  (copies of the hook: "
+	       "this kernel can preempt a task inside it)" : "");
 }
 
 int do_status(const struct cli *c)

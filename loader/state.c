@@ -37,9 +37,14 @@ const char *const state_map_names[MAP__COUNT] = {
 	[MAP_RETIRED] = "retired_hits",
 };
 
-/* The links of the cgroup tracking programs; LINK_PIN (the socket hook) is
- * pinned last, so that its presence means the whole set is in place. */
-static const char *const tracking_links[] = { "link_cgroup_mkdir", "link_cgroup_rmdir" };
+/* The links pinned besides LINK_PIN: the cgroup tracking programs and the
+ * socket hook's backstop copies (those only where the kernel can preempt a
+ * task inside the hook). LINK_PIN (the primary socket hook) is pinned last,
+ * so that its presence means the whole set is in place. */
+static const char *const tracking_links[] = {
+	"link_cgroup_mkdir", "link_cgroup_rmdir", "link_backstop1", "link_backstop2", "link_backstop3",
+};
+#define N_TRACKERS 2
 
 static const char *pin_root_override;
 
@@ -61,6 +66,18 @@ const char *pin_root(void)
 static void pin_path(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s/%s", pin_root(), name);
+}
+
+int state_backstop_links(void)
+{
+	char p[PATH_MAX];
+	int n = 0;
+
+	for (size_t i = N_TRACKERS; i < ELEMENTSOF(tracking_links); i++) {
+		pin_path(p, sizeof(p), tracking_links[i]);
+		n += access(p, F_OK) == 0;
+	}
+	return n;
 }
 
 bool state_is_pinned(void)
@@ -247,11 +264,33 @@ static void unlink_tracking_pins(void)
  * an older program still pinned there (an upgrade) is replaced in one step,
  * with the new one already attached. m, when not NULL, holds the rules of
  * the maps being replaced: they are written before anything is attached. */
+/* Whether a task can be preempted inside the socket hook: the kernel's own
+ * preemption mode, read by a BPF program run once (PREEMPT_DYNAMIC kernels);
+ * else what the kernel's version string says. When unsure: yes (backstops
+ * cost a little on every socket(); their absence, lost sockets). */
+static bool kernel_preempts_in_hook(struct mptcpify_bpf *skel)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+	struct utsname u;
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.mptcpify_preempt_mode), &run) == 0 &&
+	    run.retval > 0) {
+		/* preempt_dynamic_mode + 1: none 1, voluntary 2, full 3, lazy 4. */
+		debug("preemption mode %u (1 none, 2 voluntary, 3 full, 4 lazy)", run.retval);
+		return run.retval >= 3;
+	}
+	if (uname(&u) < 0)
+		return true;
+	debug("preemption mode unknown; kernel version '%s'", u.version);
+	return strstr(u.version, "PREEMPT") != NULL;
+}
+
 static int load_and_pin(struct state *s, const struct migrated *m)
 {
 	struct mptcpify_bpf *skel = NULL;
-	struct bpf_link *links[3] = {};
-	struct bpf_program *progs[3];
+	struct bpf_link *links[ELEMENTSOF(tracking_links) + 1] = {};
+	struct bpf_program *progs[ELEMENTSOF(tracking_links) + 1];
+	size_t n_links = N_TRACKERS;
 	char why[256], p[PATH_MAX], tmp[PATH_MAX];
 	bool existed[MAP__COUNT];
 	int r, err;
@@ -263,7 +302,9 @@ static int load_and_pin(struct state *s, const struct migrated *m)
 		return fail(EXIT_INTERNAL, "failed to open the BPF object: %s", strerror(errno));
 	progs[0] = skel->progs.mptcpify_cgroup_mkdir;
 	progs[1] = skel->progs.mptcpify_cgroup_rmdir;
-	progs[2] = skel->progs.mptcpify_socket;
+	progs[2] = skel->progs.mptcpify_back1;
+	progs[3] = skel->progs.mptcpify_back2;
+	progs[4] = skel->progs.mptcpify_back3;
 	for (int i = 0; i < MAP__COUNT; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, state_map_names[i]);
 
@@ -292,10 +333,14 @@ static int load_and_pin(struct state *s, const struct migrated *m)
 		if (r)
 			goto out;
 	}
+	if (kernel_preempts_in_hook(skel))
+		n_links += MPTCPIFY_BACKSTOPS;
+	progs[n_links] = skel->progs.mptcpify_socket;
 	/* Tracking first: a path rule's new cgroups are selected from the
-	 * moment the hook can see them. */
+	 * moment the hook can see them. The primary last: the most recently
+	 * attached fmod_ret program runs first. */
 	unlink_tracking_pins();
-	for (int i = 0; i < 3; i++) {
+	for (size_t i = 0; i <= n_links; i++) {
 		links[i] = bpf_program__attach(progs[i]);
 		if (!links[i]) {
 			r = explain_load_error(-errno);
@@ -303,7 +348,7 @@ static int load_and_pin(struct state *s, const struct migrated *m)
 		}
 	}
 	fault_point("attached");  /* attached, held only by this process */
-	for (int i = 0; i < 2; i++) {
+	for (size_t i = 0; i < n_links; i++) {
 		pin_path(p, sizeof(p), tracking_links[i]);
 		err = bpf_link__pin(links[i], p);
 		if (err) {
@@ -313,7 +358,7 @@ static int load_and_pin(struct state *s, const struct migrated *m)
 	}
 	pin_path(tmp, sizeof(tmp), LINK_NEW_PIN);
 	pin_path(p, sizeof(p), LINK_PIN);
-	err = bpf_link__pin(links[2], tmp);
+	err = bpf_link__pin(links[n_links], tmp);
 	if (!err && rename(tmp, p) < 0)
 		err = -errno;
 	if (err) {
@@ -336,7 +381,7 @@ out:
 			}
 		unlink_tracking_pins();
 	}
-	for (int i = 0; i < 3; i++)
+	for (size_t i = 0; i < ELEMENTSOF(links); i++)
 		bpf_link__destroy(links[i]);  /* the pins keep them attached */
 	mptcpify_bpf__destroy(skel);
 	return r;

@@ -49,6 +49,10 @@ void set_pin_root(const char *path);
 int state_open(struct state *s, int flags);
 void state_close(struct state *s);
 
+/* How many backstop copies of the socket hook are pinned (0 where the
+ * kernel cannot preempt a task inside it). */
+int state_backstop_links(void);
+
 /* True when the link is pinned, without opening anything. */
 bool state_is_pinned(void);
 

@@ -95,8 +95,19 @@ proto_as() {
 	"/tmp/$name" "$@" | sed -n 's/^protocol=//p'
 }
 
-# tracing_links: how many BPF tracing links are attached (ours and others).
-tracing_links() { bpftool link show | grep -c '^[0-9]*: tracing'; }
+# tracing_links: how many BPF tracing links are attached (ours and others),
+# not counting our backstop copies of the hook (backstop_links).
+links_of_progs_named() {  # links_of_progs_named REGEX: tracing links whose program matches
+	local n=0 id
+	for id in $(bpftool link show | sed -n 's/^[0-9]*: tracing  *prog \([0-9]*\).*/\1/p'); do
+		bpftool prog show id "$id" 2>/dev/null | head -n 1 | grep -Eq "name ($1)( |$)" && n=$((n + 1))
+	done
+	echo $n
+}
+tracing_links() {
+	echo $(($(bpftool link show | grep -c '^[0-9]*: tracing') - $(backstop_links)))
+}
+backstop_links() { links_of_progs_named 'mptcpify_back[0-9]'; }
 
 # prog NAME: path of a test program (tests/progs) in the image.
 prog() {
