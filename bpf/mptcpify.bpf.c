@@ -165,10 +165,19 @@ static __always_inline __u16 selected(const struct mptcpify_config *cfg, const c
 	if (cfg->n_cgroup) {
 		/* Level 0 is the root; a task deeper than the bound is only matched
 		 * through its first MPTCPIFY_MAX_CGROUP_DEPTH levels. */
-		for (int level = 0; level <= MPTCPIFY_MAX_CGROUP_DEPTH; level++) {
-			__u64 id = bpf_get_current_ancestor_cgroup_id(level);
-			struct mptcpify_cgroup_rule *h;
+		/* Only the depths that hold rules are looked at (user space keeps
+		 * the set in cfg->levels): one helper call and one lookup each. */
+		__u32 levels = cfg->levels;
 
+		for (int level = 0; level <= MPTCPIFY_MAX_CGROUP_DEPTH; level++) {
+			struct mptcpify_cgroup_rule *h;
+			__u64 id;
+
+			if (!(levels >> level))
+				break;
+			if (!(levels & (1u << level)))
+				continue;
+			id = bpf_get_current_ancestor_cgroup_id(level);
 			if (!id)
 				break;
 			h = bpf_map_lookup_elem(&cgroup_rules, &id);

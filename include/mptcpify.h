@@ -63,7 +63,7 @@ struct mptcpify_config {
 	__u32 n_comm;         /* rule counts: the hook skips empty maps */
 	__u32 n_cgroup;       /* live ids plus path rules and patterns */
 	__u32 n_exclude;
-	__u32 pad;
+	__u32 levels;         /* bit N: a cgroup rule selects a cgroup at depth N */
 };
 
 /* Map "comm_rules" / "comm_exclude": key is the comm, NUL padded to 16 bytes.

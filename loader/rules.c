@@ -6,6 +6,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <limits.h>
+
+#include "cgroups.h"
 #include "rules.h"
 #include "util.h"
 
@@ -189,6 +192,53 @@ static int count_keys(int fd, size_t key_size, __u32 *n)
 	return errno == ENOENT ? 0 : -errno;
 }
 
+static unsigned path_depth(const char *rel)
+{
+	unsigned d = 0;
+
+	for (; *rel; rel++)
+		d += *rel == '/';
+	return d;
+}
+
+/* The depths at which cgroup rules can select: those of path rules, one
+ * below the directory of each pattern, and those of cgroups selected by id
+ * (by `run` and --own-cgroup: found in cgroupfs). */
+static int cgroup_levels(struct state *s, __u32 *levels)
+{
+	char key[MPTCPIFY_CGROUP_PATH_LEN], next[MPTCPIFY_CGROUP_PATH_LEN];
+	uint64_t id, nid;
+	bool first = true;
+
+	*levels = 0;
+	while (bpf_map_get_next_key(s->map_fd[MAP_PATHS], first ? NULL : key, next) == 0) {
+		memcpy(key, next, sizeof(key));
+		first = false;
+		*levels |= 1u << (path_depth(key) & 31);
+	}
+	first = true;
+	while (bpf_map_get_next_key(s->map_fd[MAP_GLOBS], first ? NULL : key, next) == 0) {
+		memcpy(key, next, sizeof(key));
+		first = false;
+		*levels |= 1u << ((strcmp(key, "/") ? path_depth(key) + 1 : 1) & 31);
+	}
+	first = true;
+	while (bpf_map_get_next_key(s->map_fd[MAP_CGROUP], first ? NULL : &id, &nid) == 0) {
+		struct mptcpify_cgroup_rule v;
+		char path[PATH_MAX];
+
+		id = nid;
+		first = false;
+		if (bpf_map_lookup_elem(s->map_fd[MAP_CGROUP], &id, &v) < 0 || v.number)
+			continue;
+		if (cgroup_path_of(id, path, sizeof(path)) == 0)
+			*levels |= 1u << (path_depth(path + strlen(CGROUP2_ROOT)) & 31);
+		else
+			*levels = ~0u;  /* cannot tell: every depth */
+	}
+	return 0;
+}
+
 int rules_recount(struct state *s)
 {
 	struct mptcpify_config cfg;
@@ -208,6 +258,8 @@ int rules_recount(struct state *s)
 			r = count_keys(s->map_fd[MAP_GLOBS], MPTCPIFY_CGROUP_PATH_LEN, &n_globs);
 		cfg.n_cgroup += n_paths + n_globs;
 	}
+	if (!r)
+		r = cgroup_levels(s, &cfg.levels);
 	if (!r)
 		r = count_keys(s->map_fd[MAP_EXCLUDE], MPTCPIFY_COMM_LEN, &cfg.n_exclude);
 	if (!r)

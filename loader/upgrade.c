@@ -187,6 +187,7 @@ int migrated_restore(const struct migrated *m, struct mptcpify_bpf *skel)
 		cfg.n_comm = m->n_comm;
 		cfg.n_exclude = m->n_exclude;
 		cfg.n_cgroup = m->n_cgroup + m->n_paths + n_globs;
+		cfg.levels = ~0u;  /* every depth, until the next recount knows better */
 		if (bpf_map_update_elem(cfg_fd, &zero, &cfg, 0) < 0)
 			r = -errno;
 	}

@@ -137,3 +137,22 @@ test_patterns_per_directory_bounded() {
 	grep -q "8 patterns already share" "$LAST_OUT" || fail "no reason given"
 	assert_eq 8 "$(mptcpify --json list | grep -o '"pattern":true' | wc -l)" "patterns kept"
 }
+
+# The hook only looks at the depths that hold rules: each depth must still
+# be seen, from below and only there.
+test_rules_at_several_depths() {
+	need_hook
+	mkdir -p /sys/fs/cgroup/testd1/x/y/z/w /sys/fs/cgroup/testd3a/b/c/d/e /sys/fs/cgroup/testd3a/q
+	expect_exit 0 mptcpify attach --runtime --cgroup testd1 --cgroup testd3a/b/c
+	assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testd1/x/y/z/w)" "5 deep, rule at depth 1"
+	assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testd3a/b/c/d/e)" "5 deep, rule at depth 3"
+	assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testd3a/b/c)" "at the depth-3 rule itself"
+	assert_eq $TCP "$(proto_in /sys/fs/cgroup/testd3a/b)" "above the depth-3 rule"
+	assert_eq $TCP "$(proto_in /sys/fs/cgroup/testd3a/q)" "beside the depth-3 rule"
+	expect_exit 0 mptcpify detach --runtime --cgroup testd1
+	assert_eq $TCP "$(proto_in /sys/fs/cgroup/testd1/x/y/z/w)" "after detaching depth 1"
+	assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testd3a/b/c/d/e)" "depth 3 after detaching depth 1"
+	# run's cgroup is selected by id: its depth counts too.
+	got=$(mptcpify run -- sh -c "$(prog sockprobe) -4" | sed -n 's/^protocol=//p')
+	assert_eq $MPTCP "$got" "mptcpify run next to path rules"
+}
