@@ -90,11 +90,28 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
-/* Bounded: when user space does not keep up, records are dropped and counted
- * (MPTCPIFY_STAT_EVENTS_LOST); a socket storm never blocks or allocates. */
-struct {
+/* One bounded ring buffer per reader (the daemon, each `monitor`), created
+ * by the reader and put in a free slot: every reader sees every event, none
+ * takes another's. When a reader does not keep up, its records are dropped
+ * and counted (MPTCPIFY_STAT_EVENTS_LOST); a socket storm never blocks or
+ * allocates. */
+struct event_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, MPTCPIFY_EVENTS_BYTES);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MPTCPIFY_MAX_READERS);
+	__type(key, __u32);
+	__type(value, struct mptcpify_reader);
+} event_readers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, MPTCPIFY_MAX_READERS);
+	__type(key, __u32);
+	__array(values, struct event_ring);
 } events SEC(".maps");
 
 /* Per-netns MPTCP state lives in net_generic(net, mptcp_pernet_id), private
@@ -191,26 +208,48 @@ static __always_inline __u16 selected(const struct mptcpify_config *cfg, const c
 	return 0;
 }
 
-static __always_inline void emit(__u16 family, int type, __u16 reason, __u64 rule_cgroup,
-				  const char *comm)
+static __always_inline void emit_to(__u32 slot, const struct mptcpify_event *ev)
 {
-	struct mptcpify_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	void *ring = bpf_map_lookup_elem(&events, &slot);
+	struct mptcpify_event *e;
 
+	if (!ring)
+		return;  /* no reader in this slot */
+	e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
 	if (!e) {
 		count(MPTCPIFY_STAT_EVENTS_LOST);
 		return;
 	}
-	e->cgroup_id = bpf_get_current_cgroup_id();
-	e->rule_cgroup_id = rule_cgroup;
-	e->pid = (__u32)pid_tgid;
-	e->tgid = pid_tgid >> 32;
-	e->family = family;
-	e->reason = reason;
-	e->type = type;
-	__builtin_memcpy(e->comm, comm, MPTCPIFY_COMM_LEN);
+	__builtin_memcpy(e, ev, sizeof(*e));
 	bpf_ringbuf_submit(e, 0);
 }
+
+static __always_inline void emit(__u16 family, int type, __u16 reason, __u64 rule_cgroup,
+				  const char *comm)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct mptcpify_event ev = {
+		.cgroup_id = bpf_get_current_cgroup_id(),
+		.rule_cgroup_id = rule_cgroup,
+		.pid = (__u32)pid_tgid,
+		.tgid = pid_tgid >> 32,
+		.family = family,
+		.reason = reason,
+		.type = type,
+	};
+
+	__builtin_memcpy(ev.comm, comm, MPTCPIFY_COMM_LEN);
+	/* One call per slot, each with a constant key: MPTCPIFY_MAX_READERS. */
+	emit_to(0, &ev);
+	emit_to(1, &ev);
+	emit_to(2, &ev);
+	emit_to(3, &ev);
+	emit_to(4, &ev);
+	emit_to(5, &ev);
+	emit_to(6, &ev);
+	emit_to(7, &ev);
+}
+_Static_assert(MPTCPIFY_MAX_READERS == 8, "emit() has one emit_to() per reader slot");
 
 /* The socket hook's body. The kernel runs a tracing program only where that
  * same program is not running already on the CPU (its recursion guard), and

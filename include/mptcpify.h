@@ -29,6 +29,17 @@
 #define MPTCPIFY_MAX_CGROUP_RULES 4096
 #define MPTCPIFY_MAX_EXCLUDES 1024
 #define MPTCPIFY_EVENTS_BYTES (256 * 1024)
+/* Readers of events at once (the daemon and `monitor`s); map "events" holds
+ * one ring buffer of MPTCPIFY_EVENTS_BYTES per reader, map "event_readers"
+ * who owns each slot (struct mptcpify_reader), so that the slot of a reader
+ * that died can be taken by the next. */
+#define MPTCPIFY_MAX_READERS 8
+
+struct mptcpify_reader {
+	__u32 pid;            /* 0: free */
+	__u32 pad;
+	__u64 start_time;     /* the process's start, /proc/PID/stat field 22 */
+};
 
 /* Path rules, matched when a cgroup is created (never on the socket() path).
  * A path is relative to the cgroup2 mount and starts with '/': the form the
@@ -138,7 +149,7 @@ enum mptcpify_reason {
 	MPTCPIFY_REASON_CGROUP = 3,
 };
 
-/* Ring buffer "events": one record per rewritten socket. */
+/* Ring buffers in "events": one record per rewritten socket. */
 struct mptcpify_event {
 	__u64 cgroup_id;      /* the task's own cgroup */
 	__u64 rule_cgroup_id; /* the selected ancestor, for REASON_CGROUP */

@@ -15,6 +15,7 @@
 #endif
 
 #include "commands.h"
+#include "event_readers.h"
 #include "config.h"
 #include "mptcpify.h"
 #include "persist.h"
@@ -106,6 +107,7 @@ int do_daemon(const struct cli *cli)
 	struct ratelimit rl = {};
 	struct state s = STATE_INIT;
 	struct ring_buffer *rb = NULL;
+	struct event_reader er = { .slot = -1, .ring_fd = -1 };
 	bool keep = cli->keep_on_stop, created = false;
 	int r;
 
@@ -125,13 +127,14 @@ int do_daemon(const struct cli *cli)
 	       conf.comms.n, conf.cgroups.n, conf.units.n, conf.exclude_comms.n,
 	       conf.all ? ", system-wide" : "");
 
-	/* Write access: the ring buffer's consumer position is ours to move. */
+	/* Write access: a ring buffer of our own goes in a slot of "events". */
 	r = state_open(&s, STATE_WRITE);
 	if (r)
 		goto out;
+	if (event_reader_open(&s, &er) == 0)
+		rb = ring_buffer__new(er.ring_fd, log_event, &rl, NULL);
 	closep(&s.dir_fd);  /* no lock held while waiting */
 	s.dir_fd = -1;
-	rb = ring_buffer__new(s.map_fd[MAP_EVENTS], log_event, &rl, NULL);
 	if (!rb)
 		warn("cannot read events (%s): sockets will not be logged", strerror(errno));
 	notify("READY=1");
@@ -150,6 +153,7 @@ int do_daemon(const struct cli *cli)
 	r = EXIT_OK;
 out:
 	ring_buffer__free(rb);
+	event_reader_close(&s, &er);
 	state_close(&s);
 	conf_free(&conf);
 	if (got_term && !keep) {

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "commands.h"
+#include "event_readers.h"
 #include "json.h"
 #include "mptcpify.h"
 #include "state.h"
@@ -73,6 +74,7 @@ int do_monitor(const struct cli *c)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct state s = STATE_INIT;
+	struct event_reader er = { .slot = -1, .ring_fd = -1 };
 	struct ring_buffer *rb;
 	double timeout = c->timeout;
 	struct timespec t0, now;
@@ -81,11 +83,14 @@ int do_monitor(const struct cli *c)
 	if (c->count)
 		remaining = c->count;
 
-	/* Write access: the ring buffer's consumer position is ours to move. */
+	/* Write access: a ring buffer of our own goes in a slot of "events". */
 	r = state_open(&s, STATE_WRITE);
 	if (r)
 		return r;
-	rb = ring_buffer__new(s.map_fd[MAP_EVENTS], on_event, NULL, NULL);
+	r = event_reader_open(&s, &er);
+	if (r)
+		goto out;
+	rb = ring_buffer__new(er.ring_fd, on_event, NULL, NULL);
 	if (!rb) {
 		r = fail(EXIT_INTERNAL, "cannot read the event ring buffer: %s", strerror(errno));
 		goto out;
@@ -109,6 +114,7 @@ int do_monitor(const struct cli *c)
 	}
 	ring_buffer__free(rb);
 out:
+	event_reader_close(&s, &er);
 	state_close(&s);
 	return r;
 }

@@ -35,6 +35,7 @@ const char *const state_map_names[MAP__COUNT] = {
 	[MAP_PATHS] = "cgroup_paths",
 	[MAP_GLOBS] = "cgroup_globs",
 	[MAP_RETIRED] = "retired_hits",
+	[MAP_READERS] = "event_readers",
 };
 
 /* The links pinned besides LINK_PIN: the cgroup tracking programs and the

@@ -180,3 +180,48 @@ test_upgrade_killed_at_each_step() {
 		assert_eq $TCP "$(proto_as nevermp -4)" "excluded nevermp after a kill at '$point'"
 	done
 }
+
+# Each reader of events (the daemon, every monitor) has a ring buffer of
+# its own: all of them see every socket. A reader killed with -9 leaves
+# its slot, which the next reader takes.
+# timeout: 180
+test_daemon_and_monitors_each_see_every_event() {
+	need_hook
+	local readers
+	mptcpify unload >/dev/null 2>&1
+	rm -rf /etc/mptcpify
+	start_daemon /tmp/daemon.log
+	wait_until 60 daemon_ready /tmp/daemon.log
+	expect_exit 0 mptcpify attach --runtime --comm evtprobe
+	cp "$(prog sockprobe)" /tmp/evtprobe
+	readers() { bpftool map dump pinned /sys/fs/bpf/mptcpify/event_readers | grep -c '"pid": [1-9]'; }
+	# A monitor killed at once: its slot is left behind, owner dead.
+	mptcpify monitor --timeout 60 >/dev/null &
+	dead=$!
+	wait_until 20 sh -c '[ "$(bpftool map dump pinned /sys/fs/bpf/mptcpify/event_readers | grep -c "\"pid\": [1-9]")" -ge 2 ]'
+	kill -KILL $dead; wait $dead 2>/dev/null
+	for m in 1 2 3 4 5 6 7; do
+		mptcpify monitor --count 50 --timeout 90 >/tmp/mon.$m 2>&1 &
+	done
+	# The daemon and 7 monitors: 8 slots, one of them the dead monitor's.
+	wait_until 30 sh -c '[ "$(bpftool map dump pinned /sys/fs/bpf/mptcpify/event_readers | grep -c "\"pid\": [1-9]")" = 8 ]'
+	expect_exit 1 mptcpify monitor --count 1 --timeout 1
+	grep -q "8 readers of events already" "$LAST_OUT" || fail "a 9th reader was not refused clearly"
+	for i in $(seq 50); do
+		assert_eq $MPTCP "$(/tmp/evtprobe -4 | sed -n 's/^protocol=//p')" "socket $i"
+	done
+	wait_until 60 sh -c '[ "$(cat /tmp/mon.* | grep -c "^evtprobe\[")" = 350 ]'
+	for m in 1 2 3 4 5 6 7; do
+		assert_eq 50 "$(grep -c '^evtprobe\[[0-9]*\] mptcpified' /tmp/mon.$m)" "events seen by monitor $m"
+	done
+	# The daemon logs 20 lines per 5 s and counts the rest, in a line it
+	# prints with the first event of the next window.
+	sleep 6
+	assert_eq $MPTCP "$(/tmp/evtprobe -4 | sed -n 's/^protocol=//p')" "socket 51"
+	wait_until 30 sh -c '[ "$(grep -c "evtprobe\[[0-9]*\] mptcpified" /tmp/daemon.log)" = 21 ]'
+	cat /tmp/daemon.log
+	logged=$(grep -c 'evtprobe\[[0-9]*\] mptcpified' /tmp/daemon.log)
+	more=$(sed -n 's/^\([0-9]*\) more sockets mptcpified.*/\1/p' /tmp/daemon.log | awk '{ s += $1 } END { print s + 0 }')
+	assert_eq 51 "$((logged + more))" "events the daemon saw (logged + counted)"
+	kill_daemon
+}
