@@ -53,8 +53,14 @@ int nl_transact(int fd, struct nlmsghdr *req, nl_msg_fn fn, void *userdata)
 		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != req->nlmsg_seq)
 				continue;
-			if (h->nlmsg_type == NLMSG_DONE)
-				return result;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				/* A dump that failed after it started says so here. */
+				int err = 0;
+
+				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(err)))
+					memcpy(&err, NLMSG_DATA(h), sizeof(err));
+				return err < 0 ? err : result;
+			}
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(h);
 

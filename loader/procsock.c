@@ -182,47 +182,46 @@ int procsock_foreach_netns(const struct proc_sock_list *list, int nl_protocol,
 {
 	_cleanup_close_ int self_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	uint64_t self = netns_self();
-	int r = 0;
+	int nl_fd, r;
 
 	*skipped = 0;
 	if (self_fd < 0)
 		return -errno;
+	/* Ours first, always: it answers whether the kernel can be asked at all. */
+	nl_fd = nl_open(nl_protocol);
+	if (nl_fd < 0)
+		return nl_fd;
+	r = fn(self, nl_fd, userdata);
+	close(nl_fd);
 	for (size_t i = 0; i < list->n && r >= 0; i++) {
 		uint64_t ns = list->v[i].netns;
-		bool seen = false;
-		int nl_fd;
+		bool seen = ns == self;
+		int target;
 
 		for (size_t k = 0; k < i && !seen; k++)
 			seen = list->v[k].netns == ns;
 		if (seen)
 			continue;
-		if (ns == self) {
-			nl_fd = nl_open(nl_protocol);
-		} else {
-			int target = open_netns(list, ns);
-
-			if (target < 0)
-				continue;  /* gone meanwhile, with its sockets */
-			if (setns(target, CLONE_NEWNET) < 0) {
-				debug("cannot enter network namespace %llu: %s",
-				      (unsigned long long)ns, strerror(errno));
-				close(target);
-				(*skipped)++;
-				continue;
-			}
+		target = open_netns(list, ns);
+		if (target < 0)
+			continue;  /* gone meanwhile, with its sockets */
+		if (setns(target, CLONE_NEWNET) < 0) {
+			debug("cannot enter network namespace %llu: %s",
+			      (unsigned long long)ns, strerror(errno));
 			close(target);
-			/* The socket stays in the namespace it was made in. */
-			nl_fd = nl_open(nl_protocol);
-			if (setns(self_fd, CLONE_NEWNET) < 0) {
-				if (nl_fd >= 0)
-					close(nl_fd);
-				return -errno;
-			}
+			(*skipped)++;
+			continue;
 		}
-		if (nl_fd < 0) {
-			r = nl_fd;
-			break;
+		close(target);
+		/* The socket stays in the namespace it was made in. */
+		nl_fd = nl_open(nl_protocol);
+		if (setns(self_fd, CLONE_NEWNET) < 0) {
+			if (nl_fd >= 0)
+				close(nl_fd);
+			return -errno;
 		}
+		if (nl_fd < 0)
+			return nl_fd;
 		r = fn(ns, nl_fd, userdata);
 		close(nl_fd);
 	}

@@ -29,7 +29,8 @@ void proc_sock_list_free(struct proc_sock_list *list);
 /* The inode of our own network namespace, or 0. */
 uint64_t netns_self(void);
 
-/* Calls fn once per distinct network namespace of list's entries, with a
+/* Calls fn for our own network namespace (always, first), then once per
+ * other distinct network namespace of list's entries, with a
  * socket of this netlink protocol created inside it (setns() into it
  * through one of its processes, then back). A namespace whose processes
  * have all gone, or that cannot be entered (no CAP_SYS_ADMIN), is skipped
