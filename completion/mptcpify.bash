@@ -10,7 +10,7 @@ _mptcpify() {
 		esac
 	done
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W "attach detach exclude list status run monitor load unload
+		COMPREPLY=($(compgen -W "attach detach exclude list status run monitor load unload connections
 			--json --verbose --pin-root --config-dir --help --version" -- "$cur"))
 		return
 	fi
@@ -24,6 +24,7 @@ _mptcpify() {
 	detach) COMPREPLY=($(compgen -W "--comm --cgroup --unit --all --all-rules --runtime --help" -- "$cur")) ;;
 	exclude) COMPREPLY=($(compgen -W "--comm --remove --runtime --help" -- "$cur")) ;;
 	monitor) COMPREPLY=($(compgen -W "--count --timeout --help" -- "$cur")) ;;
+	connections) COMPREPLY=($(compgen -W "--selected --listening --help" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -c -- "$cur")) ;;
 	*) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
 	esac

@@ -69,6 +69,16 @@ static const struct command_text texts[_CMD_MAX] = {
 	  "  --keep-on-stop   leave the program attached and pinned when stopping\n" },
 	[CMD_LOAD] = { "load", "load",
 	  "Load, attach and pin the program and apply the saved configuration.\n" },
+	[CMD_CONNECTIONS] = { "connections", "connections [--selected] [--listening]",
+	  "Show what became of the MPTCP sockets of running processes, in every network\n"
+	  "namespace that has such processes, as the kernel sees them (sock_diag): one line\n"
+	  "each with PROGRAM[PID], the rule that selects the program (comm, all, or -), local\n"
+	  "and remote address, state, subflows (the initial one included) and the verdict:\n"
+	  "'MPTCP, N subflows', 'fell back to TCP' or 'MPTCP, one path only'; then a summary\n"
+	  "per program. Needs the mptcp_diag module. Root sees every process; other users\n"
+	  "only their own processes in their own network namespace.\n"
+	  "  --selected       only programs selected by a comm rule or system-wide mode\n"
+	  "  --listening      include listening sockets\n" },
 	[CMD_UNLOAD] = { "unload", "unload",
 	  "Detach the program and remove every pin: all new sockets are TCP again.\n"
 	  "The configuration file is kept.\n" },
@@ -76,7 +86,7 @@ static const struct command_text texts[_CMD_MAX] = {
 
 static const char *const global_help =
 	"Global options (before the command):\n"
-	"  -j, --json             machine-readable output (list, status, monitor)\n"
+	"  -j, --json             machine-readable output (list, status, monitor, connections)\n"
 	"  -v, --verbose          show libbpf's messages\n"
 	"      --pin-root DIR     pinned state (default " DEFAULT_PIN_ROOT ", env MPTCPIFY_PIN_ROOT)\n"
 	"      --config-dir DIR   configuration (default " DEFAULT_CONFIG_DIR ", env MPTCPIFY_CONFIG_DIR)\n"
@@ -97,7 +107,7 @@ void cli_usage(FILE *f)
 		fprintf(f, "  %s\n", texts[i].synopsis);
 	fprintf(f, "\n%s\nExit status: 0 ok, 1 internal error, 2 usage, 3 not permitted, "
 		"4 kernel lacks the hook,\n5 no BTF, 6 tracing refused, 7 bad comm, 8 bad cgroup, "
-		"9 bad unit, 10 map full,\n11 not loaded, 12 bad configuration file. See mptcpify(8).\n",
+		"9 bad unit, 10 map full,\n11 not loaded, 12 bad configuration file, 13 no mptcp_diag. See mptcpify(8).\n",
 		global_help);
 }
 
@@ -266,6 +276,30 @@ static int parse_monitor(struct cli *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int parse_connections(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "selected", no_argument, NULL, 's' },
+		{ "listening", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int o;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (o) {
+		case 's': c->selected_only = true; break;
+		case 'l': c->listening = true; break;
+		case 'h': c->show_help = true; return EXIT_OK;
+		default: return usage_error("connections", "see 'mptcpify connections --help'");
+		}
+	}
+	if (optind < argc)
+		return usage_error("connections", "unexpected argument '%s'", argv[optind]);
+	return EXIT_OK;
+}
+
 static int parse_daemon(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -324,6 +358,8 @@ static int parse_command(struct cli *c, int argc, char **argv)
 		return parse_monitor(c, argc, argv);
 	case CMD_DAEMON:
 		return parse_daemon(c, argc, argv);
+	case CMD_CONNECTIONS:
+		return parse_connections(c, argc, argv);
 	case CMD_RUN:
 		r = parse_operands(c, argc, argv, 0, argc, &first);
 		if (r || c->show_help)

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* status: can mptcpify work here, is it loaded, what has it done. Each
  * failed check says how to fix it; the exit status is the first failure's. */
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <net/if.h>
+#include <netinet/in.h>  /* before mptcpify.h, which defines IPPROTO_MPTCP for older headers */
 #include <stdio.h>
 #include <string.h>
 #include <sys/statfs.h>
@@ -12,6 +15,7 @@
 
 #include "commands.h"
 #include "json.h"
+#include "mptcp_pm.h"
 #include "mptcpify.skel.h"
 #include "rules.h"
 #include "state.h"
@@ -153,6 +157,130 @@ static void check_all(struct report *rep, bool *loaded)
 	}
 }
 
+/* The in-kernel path manager of this network namespace: without extra
+ * subflows allowed and addresses to use, MPTCP connections keep one path. */
+static void check_paths(struct report *rep, struct mptcp_pm_state *pm, bool *have_pm)
+{
+	char buf[1024], why[128];
+	size_t off = 0;
+	int r = mptcp_pm_read(pm);
+
+	*have_pm = r == 0;
+	if (r) {
+		snprintf(why, sizeof(why), "cannot read the MPTCP path manager (generic netlink "
+			 "mptcp_pm): %s", strerror(-r));
+		check(rep, "mptcp limits", WARN, 0, why, "use a kernel with CONFIG_MPTCP=y");
+		return;
+	}
+	snprintf(buf, sizeof(buf), "subflows %u, add_addr_accepted %u%s", pm->subflows,
+		 pm->add_addr_accepted, pm->subflows ? "" :
+		 ": no extra subflow is allowed, selected programs get one path only");
+	check(rep, "mptcp limits", pm->subflows ? OK : WARN, 0, buf,
+	      "ip mptcp limits set subflow 2 add_addr_accepted 2");
+	for (size_t i = 0; i < pm->n_ep && i < ELEMENTSOF(pm->ep); i++) {
+		const struct mptcp_endpoint *ep = &pm->ep[i];
+		char ip[INET6_ADDRSTRLEN], flags[64], dev[IF_NAMESIZE] = "";
+
+		inet_ntop(ep->family, &ep->addr, ip, sizeof(ip));
+		mptcp_endpoint_flags(ep->flags, flags, sizeof(flags));
+		if (ep->ifindex && !if_indextoname(ep->ifindex, dev))
+			snprintf(dev, sizeof(dev), "#%d", ep->ifindex);
+		off += snprintf(buf + off, off < sizeof(buf) ? sizeof(buf) - off : 0,
+				"%s%s (%s%s%s)", off ? ", " : "", ip, flags, dev[0] ? " dev " : "", dev);
+	}
+	if (!pm->n_ep)
+		snprintf(buf, sizeof(buf), "none in this network namespace: this host opens no extra "
+			 "subflow and announces no address, selected programs get one path only%s",
+			 pm->add_addr_accepted ? " (unless the peer announces one)" : "");
+	check(rep, "mptcp endpoints", pm->n_ep ? OK : WARN, 0, buf,
+	      "ip mptcp endpoint add ADDR dev IF subflow|signal (or let NetworkManager or mptcpd "
+	      "manage the endpoints)");
+}
+
+/* The MPTcpExt fields of /proc/net/netstat whose name has "Fallback":
+ * connections that became plain TCP, and why. Returns how many were found. */
+static size_t read_fallback_mibs(char names[][48], uint64_t *values, size_t max)
+{
+	FILE *f = fopen("/proc/net/netstat", "re");
+	char line[8192], header[8192] = "";
+	size_t n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *save_h, *save_v, *h, *v;
+
+		if (strncmp(line, "MPTcpExt:", 9) != 0)
+			continue;
+		if (!header[0]) {
+			snprintf(header, sizeof(header), "%s", line);
+			continue;
+		}
+		/* The second MPTcpExt line holds the values, in the same order. */
+		h = strtok_r(header + 9, " \n", &save_h);
+		v = strtok_r(line + 9, " \n", &save_v);
+		for (; h && v && n < max; h = strtok_r(NULL, " \n", &save_h),
+		     v = strtok_r(NULL, " \n", &save_v)) {
+			if (!strstr(h, "Fallback"))
+				continue;
+			snprintf(names[n], sizeof(names[n]), "MPTcpExt%s", h);
+			values[n++] = strtoull(v, NULL, 10);
+		}
+		break;
+	}
+	fclose(f);
+	return n;
+}
+
+static void check_fallbacks(struct report *rep, char names[][48], uint64_t *values, size_t n)
+{
+	char buf[1024] = "";
+	size_t off = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (values[i])
+			off += snprintf(buf + off, off < sizeof(buf) ? sizeof(buf) - off : 0,
+					"%s%s %" PRIu64, off ? ", " : "", names[i], values[i]);
+	check(rep, "mptcp fallbacks", off ? WARN : OK, 0, off ? buf : n ?
+	      "no connection of this network namespace fell back to TCP" :
+	      "no MPTcpExt counters in /proc/net/netstat",
+	      "a peer or a middlebox does not speak MPTCP: 'mptcpify connections' shows which "
+	      "connections fell back");
+}
+
+static void json_paths(struct report *rep, const struct mptcp_pm_state *pm, bool have_pm,
+		       char names[][48], const uint64_t *values, size_t n)
+{
+	if (have_pm) {
+		json_open_object(&rep->j, "mptcp_limits");
+		json_u64(&rep->j, "subflows", pm->subflows);
+		json_u64(&rep->j, "add_addr_accepted", pm->add_addr_accepted);
+		json_close_object(&rep->j);
+		json_open_array(&rep->j, "mptcp_endpoints");
+		for (size_t i = 0; i < pm->n_ep && i < ELEMENTSOF(pm->ep); i++) {
+			const struct mptcp_endpoint *ep = &pm->ep[i];
+			char ip[INET6_ADDRSTRLEN], flags[64], dev[IF_NAMESIZE] = "";
+
+			inet_ntop(ep->family, &ep->addr, ip, sizeof(ip));
+			mptcp_endpoint_flags(ep->flags, flags, sizeof(flags));
+			json_open_object(&rep->j, NULL);
+			json_string(&rep->j, "address", ip);
+			json_u64(&rep->j, "id", ep->id);
+			json_string(&rep->j, "flags", flags);
+			if (ep->port)
+				json_u64(&rep->j, "port", ep->port);
+			if (ep->ifindex && if_indextoname(ep->ifindex, dev))
+				json_string(&rep->j, "dev", dev);
+			json_close_object(&rep->j);
+		}
+		json_close_array(&rep->j);
+	}
+	json_open_object(&rep->j, "fallback_counters");
+	for (size_t i = 0; i < n; i++)
+		json_u64(&rep->j, names[i], values[i]);
+	json_close_object(&rep->j);
+}
+
 /* Runs the kernel skipped: a tracing program does not run on a CPU where
  * it is already running (recursion protection). With a preemptible kernel a
  * task preempted inside it makes the next socket() on that CPU miss it, and
@@ -215,7 +343,11 @@ static void print_counters(struct report *rep)
 int do_status(const struct cli *c)
 {
 	struct report rep = {};
-	bool loaded = false;
+	struct mptcp_pm_state pm;
+	char mib_names[32][48];
+	uint64_t mib_values[32];
+	size_t n_mibs;
+	bool loaded = false, have_pm = false;
 
 	json_init(&rep.j, stdout);
 	if (arg_json) {
@@ -223,9 +355,13 @@ int do_status(const struct cli *c)
 		json_open_array(&rep.j, "checks");
 	}
 	check_all(&rep, &loaded);
+	check_paths(&rep, &pm, &have_pm);
+	n_mibs = read_fallback_mibs(mib_names, mib_values, ELEMENTSOF(mib_values));
+	check_fallbacks(&rep, mib_names, mib_values, n_mibs);
 	if (arg_json) {
 		json_close_array(&rep.j);
 		json_bool(&rep.j, "loaded", loaded);
+		json_paths(&rep, &pm, have_pm, mib_names, mib_values, n_mibs);
 	}
 	if (loaded && (have_cap(21) || (have_cap(38) && have_cap(39))))
 		print_counters(&rep);

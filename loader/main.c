@@ -23,6 +23,7 @@ static int (*const handlers[_CMD_MAX])(const struct cli *c) = {
 	[CMD_DAEMON] = do_daemon,
 	[CMD_LOAD] = do_load,
 	[CMD_UNLOAD] = do_unload,
+	[CMD_CONNECTIONS] = do_connections,
 };
 
 int main(int argc, char **argv)

@@ -23,6 +23,7 @@ enum exit_status {
 	EXIT_FULL = 10,          /* a rule map is full */
 	EXIT_NOT_LOADED = 11,    /* nothing pinned, for commands that need it */
 	EXIT_BAD_CONFIG = 12,    /* configuration file invalid */
+	EXIT_NO_DIAG = 13,       /* kernel without mptcp_diag (connections) */
 };
 
 extern bool arg_verbose;

@@ -31,7 +31,7 @@ expect() {
 expect "no command is a usage error" 2 "Usage: mptcpify" 
 expect "unknown command" 2 "unknown command 'frob'" frob
 expect "--version" 0 "^mptcpify [0-9]" --version
-for c in attach detach exclude list status run monitor load unload enable disable daemon; do
+for c in attach detach exclude list status run monitor load unload enable disable daemon connections; do
 	expect "$c --help" 0 "Usage: mptcpify \[OPTIONS\] $c" $c --help
 done
 expect "attach without selector" 2 "give at least one of" attach
@@ -50,6 +50,20 @@ expect "monitor --timeout nan" 2 "seconds > 0, not 'nan'" monitor --timeout nan
 expect "--remove outside exclude" 2 "--remove goes with exclude" attach --remove --comm x
 expect "operand after --" 2 "unexpected argument 'b'" attach --comm a -- b
 expect "relative --pin-root" 2 "give an absolute path" --pin-root rel list
+expect "connections: unknown option" 2 "see 'mptcpify connections --help'" connections --all
+expect "connections: stray argument" 2 "unexpected argument 'x'" connections x
+expect "connections: option after an operand" 2 "unexpected argument 'x'" connections x --listening
+# The dump itself: an array (maybe empty) and exit 0, or, on a kernel
+# without mptcp_diag, exit 13 naming the module.
+out=$("$cli" --json connections --listening --selected 2>&1); rc=$?
+case $rc in
+0) [ "${out:0:1}" = "[" ] && [ "${out: -1}" = "]" ] && ok "connections --json is an array" ||
+	not_ok "connections --json is an array" "$out";;
+13) grep -q "modprobe mptcp_diag" <<<"$out" && ok "no mptcp_diag: exit 13 naming the module" ||
+	not_ok "no mptcp_diag: exit 13 naming the module" "$out";;
+*) not_ok "connections --json" "exit $rc" "$out";;
+esac
+expect "connections text output" "$rc" "PROGRAM\\[PID\\]\\|no MPTCP connections\\|mptcp_diag" connections
 expect "list when nothing is loaded" 0 "not loaded" list
 expect "list --json when nothing is loaded" 0 '"loaded":false' --json list
 
