@@ -44,7 +44,7 @@ dver=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
 [ "${dver%-*}" = "$mver" ] ||
 	die "debian/changelog says $dver, meson.build $mver: add a changelog entry (dch -v $mver-1)"
 
-copy=$work/mptcpify-$mver
+copy=$work/mptcpify-${version:-$mver}
 mkdir -p "$copy"
 (cd "$src" && git ls-files -z --cached --others --exclude-standard |
 	xargs -0 -I{} sh -c '[ -e "{}" ] && printf "%s\0" "{}"' | cpio -0 -pdm --quiet "$copy")
@@ -55,8 +55,13 @@ if [ -n "$version" ]; then
 	(cd "$copy" && DEBEMAIL="mptcpify developers <mptcpify-devel@example.org>" \
 		dch -b -v "$version-1" --distribution unstable "Test build of version $version." >/dev/null 2>&1) ||
 		die "dch failed"
+	sed -i "s/^\(Version: *\)$mver\$/\1$version/" "$copy/packaging/rpm/mptcpify.spec"
 	mver=$version
 fi
+rver=$(sed -n 's/^Version: *//p' "$copy/packaging/rpm/mptcpify.spec")
+[ "$rver" = "$mver" ] || die "packaging/rpm/mptcpify.spec says $rver, meson.build $mver"
+# The RPM's source: the clean copy, before the Debian build writes into it.
+tar -czf "$work/mptcpify-$mver.tar.gz" -C "$work" "mptcpify-$mver"
 
 t0=$SECONDS
 echo "build-packages: dpkg-buildpackage -us -uc -b in $copy"
@@ -83,9 +88,10 @@ rpmfile=''
 if [ "$rpm" = 1 ]; then
 	if command -v rpmbuild >/dev/null; then
 		t1=$SECONDS
-		if "$here/build-rpm.sh" --src "$copy" --out "$out" >"$work/rpm.log" 2>&1; then
+		if "$here/build-rpm.sh" --tarball "$work/mptcpify-$mver.tar.gz" --out "$out" >"$work/rpm.log" 2>&1; then
 			rpmfile=$(ls -t "$out"/mptcpify-"$mver"-*.rpm 2>/dev/null | grep -v '\.src\.rpm$' | head -n1)
 			echo "build-packages: rpm built in $((SECONDS - t1)) s"
+			"$here/compare-filelists.sh" "$deb" "$rpmfile" || rc=1
 		else
 			tail -n 30 "$work/rpm.log" >&2
 			rc=1
