@@ -2,10 +2,11 @@
 # Build the Debian package (and the RPM, when rpmbuild is there) from a clean
 # copy of the tree, run lintian, print the sizes.
 #
-#   tools/build-packages.sh [--out DIR] [--no-rpm] [--version V]
+#   tools/build-packages.sh [--out DIR] [--no-rpm] [--no-lintian] [--version V]
 #
 #   --out DIR      where the packages go (default: pkg-out/ in the tree)
 #   --no-rpm       build the .deb only
+#   --no-lintian   skip lintian (the VM suite's builds: the pkg suite lints)
 #   --version V    package version V instead of meson.build's (for upgrade
 #                  tests: a copy's debian/changelog and meson.build get V)
 #
@@ -17,18 +18,19 @@ set -euo pipefail
 
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 src=$(readlink -f "$here/..")
-out=$src/pkg-out rpm=1 version=''
+out=$src/pkg-out rpm=1 lint=1 version=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
 	--no-rpm) rpm=0; shift ;;
+	--no-lintian) lint=0; shift ;;
 	--version) version=$2; shift 2 ;;
 	-h|--help) sed -n '2,/^set -eu/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "build-packages: unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
 die() { echo "build-packages: error: $*" >&2; exit 1; }
-for t in dpkg-buildpackage dh lintian git; do
+for t in dpkg-buildpackage dh git $([ "$lint" = 1 ] && echo lintian); do
 	command -v "$t" >/dev/null || die "$t not found (bash tools/install-deps.sh)"
 done
 
@@ -79,10 +81,12 @@ done
 deb=$(ls "$out"/mptcpify_"$mver"-*_*.deb | tail -n1)
 
 rc=0
-echo "build-packages: lintian $(basename "$changes")"
-# --fail-on error: warnings are listed (each kept one has an override).
-lintian --fail-on error --display-info "$changes" | tee "$out/lintian.txt" || rc=1
-[ -s "$out/lintian.txt" ] || echo "build-packages: lintian: no tags"
+if [ "$lint" = 1 ]; then
+	echo "build-packages: lintian $(basename "$changes")"
+	# --fail-on error: warnings are listed (each kept one has an override).
+	lintian --fail-on error --display-info "$changes" | tee "$out/lintian.txt" || rc=1
+	[ -s "$out/lintian.txt" ] || echo "build-packages: lintian: no tags"
+fi
 
 rpmfile=''
 if [ "$rpm" = 1 ]; then
