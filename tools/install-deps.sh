@@ -22,7 +22,11 @@ vm_host_pkgs="qemu-system-x86 cpio gzip xz-utils zstd kmod
 guest_pkgs="busybox-static bash coreutils util-linux findutils procps grep sed iproute2
   iperf3 ncat tcpdump mptcpize strace ethtool"
 
-pkgs=$(echo $build_pkgs $vm_host_pkgs $guest_pkgs)
+# Packages (tools/build-packages.sh, meson test suite pkg): the Debian
+# package build and lintian; rpm's rpmbuild for the RPM spec.
+pkg_pkgs="dpkg-dev debhelper fakeroot devscripts lintian rpm cpio"
+
+pkgs=$(echo $build_pkgs $vm_host_pkgs $guest_pkgs $pkg_pkgs)
 
 missing=""
 for p in $pkgs; do

@@ -117,3 +117,10 @@ require_mptcpify() {
 unit_prop() {
 	systemctl show --value -p "$2" "$1"
 }
+
+# tracing_links: how many tracing links the kernel has (bpftool 7.1 prints
+# "tracing" twice per link: only the "N: tracing" lines count).
+tracing_links() { bpftool link show | grep -c '^[0-9]*: tracing'; }
+# How many tracing links one loaded mptcpify holds: the one place to change
+# when the BPF side attaches more than one program (backstop copies).
+LINKS_LOADED=1

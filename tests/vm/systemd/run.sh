@@ -7,10 +7,11 @@
 #          [--timeout SEC] [--test-timeout SEC] [--cache DIR] [--memory MB]
 #          [--verbose]
 #
-#   --build-dir DIR   meson build dir: loader/mptcpify ($MPTCPIFY_CLI),
-#                     systemd/*.service and the test programs
-#                     ($MPTCPIFY_TEST_PROGS, colon separated) go into the guest
-#                     when built; consoles are saved in DIR/meson-logs/
+#   --build-dir DIR   meson build dir: the test programs
+#                     ($MPTCPIFY_TEST_PROGS, colon separated) go into the guest,
+#                     with the Debian packages tools/build-packages.sh builds
+#                     from this tree (or $MPTCPIFY_DEBS); consoles are saved in
+#                     DIR/meson-logs/
 #   --series S        kernel series (6.12, 7.2, ...)
 #   --tests GLOB      run only the tests whose name (NN-topic/name), bare name
 #                     or case (NN-topic) matches GLOB (default:
@@ -22,7 +23,7 @@
 #
 # Each run boots a fresh qcow2 overlay of the cached base image (NVMe namespace
 # 1, root=PARTUUID) and a small read-only payload disk (namespace 2, found by
-# its label: runner, cases, binaries, modules).
+# its label: runner, cases, packages, test programs, modules).
 # The guest reports on its second serial port only (BOOT, RESULT, DIAG,
 # REBOOT and SUITE-DONE lines: see runner.sh).
 # A test may ask for a reboot: the host boots the same overlay again and the
@@ -111,7 +112,7 @@ partuuid=$(cat "$(dirname "$base")/partuuid") || bail "no partuuid beside $base"
 
 # --------------------------------------------------------------- payload ---
 p=$work/payload
-mkdir -p "$p/cases" "$p/modules" "$p/sbin" "$p/units" "$p/libexec" "$p/share"
+mkdir -p "$p/cases" "$p/modules" "$p/debs/next" "$p/libexec" "$p/share"
 cp "$here/runner.sh" "$here/lib.sh" "$p/"
 cp "$here"/cases/*.sh "$p/cases/" 2>/dev/null
 # Modules, dependencies first (fetch-kernels.sh's modules.load order); the
@@ -127,14 +128,30 @@ done <"$kdir/modules.load"
 if [ -n "$build_dir" ]; then
 	[ -d "$build_dir" ] || bail "no build dir $build_dir"
 	build_dir=$(cd "$build_dir" && pwd)
-	cli=${MPTCPIFY_CLI:-$build_dir/loader/mptcpify}
-	[ -x "$cli" ] && cp "$cli" "$p/sbin/mptcpify"
-	for f in "$build_dir"/systemd/*.service "$build_dir"/systemd/*.socket \
-		"$build_dir"/systemd/*.timer "$srcroot"/systemd/*.service; do
-		[ -f "$f" ] || continue
-		# A unit configured into the build dir wins over the source one.
-		[ -e "$p/units/${f##*/}" ] || cp "$f" "$p/units/"
-	done
+	# mptcpify goes in as a Debian package, installed with dpkg on the first
+	# boot: the tests run against the installed files. A second package, one
+	# patch version higher, is the upgrade the package test installs.
+	# MPTCPIFY_DEBS=DIR uses DIR/mptcpify_*.deb and DIR/next/ instead.
+	if [ -n "${MPTCPIFY_DEBS:-}" ]; then
+		cp "$MPTCPIFY_DEBS"/mptcpify_*.deb "$p/debs/" || bail "no mptcpify_*.deb in $MPTCPIFY_DEBS"
+		cp "$MPTCPIFY_DEBS"/next/mptcpify_*.deb "$p/debs/next/" || bail "no mptcpify_*.deb in $MPTCPIFY_DEBS/next"
+	else
+		ver=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$srcroot/meson.build" | head -n1)
+		next=${ver%.*}.$((${ver##*.} + 1))
+		t0=$SECONDS
+		for v in "$ver" "$next"; do
+			d=$work/debs-$v
+			args=(--no-rpm --no-lintian --out "$d")
+			[ "$v" = "$ver" ] || args+=(--version "$v")
+			if ! "$srcroot/tools/build-packages.sh" "${args[@]}" >"$work/pkg-$v.log" 2>&1; then
+				tail -n 20 "$work/pkg-$v.log" | sed 's/^/#   /'
+				bail "tools/build-packages.sh ${args[*]} failed (bash tools/install-deps.sh installs the packaging tools)"
+			fi
+			[ "$v" = "$ver" ] && cp "$d"/mptcpify_"$v"-*.deb "$p/debs/"
+			[ "$v" = "$ver" ] || cp "$d"/mptcpify_"$v"-*.deb "$p/debs/next/"
+		done
+		note "packages $ver and $next built in $((SECONDS - t0)) s"
+	fi
 	if [ -n "${MPTCPIFY_TEST_PROGS:-}" ]; then
 		IFS=: read -r -a progs <<<"$MPTCPIFY_TEST_PROGS"
 		for f in "${progs[@]}"; do [ -x "$f" ] && cp "$f" "$p/libexec/"; done
@@ -152,7 +169,7 @@ cp "$srcroot"/systemd/*.example "$p/share/" 2>/dev/null
 	printf 'TEST_TIMEOUT=%q\n' "$test_timeout"
 	printf 'DEBUG=%q\n' "${MPTCPIFY_VM_DEBUG:-0}"
 } >"$p/config"
-note "payload: $(cd "$p" && find sbin units libexec share -type f | sort | tr '\n' ' ')"
+note "payload: $(cd "$p" && find debs libexec share -type f | sort | tr '\n' ' ')"
 pmb=$(( $(du -sm "$p" | cut -f1) + 16 ))
 mkfs.ext4 -q -F -O ^has_journal -L mptcpify-payload -E root_owner=0:0 -d "$p" \
 	"$work/payload.img" "${pmb}M" >/dev/null || bail "mkfs.ext4 of the payload failed"

@@ -42,25 +42,27 @@ boot=$(($(cat "$STATE/boots" 2>/dev/null || echo 0) + 1))
 echo "$boot" >"$STATE/boots"
 emit "BOOT $boot $(uname -r)"
 
-# --- first boot: install the build's binaries and units into the root disk ---
+# --- first boot: install the package (dpkg, as an admin would) ---
+# The result is one test of its own (install/dpkg); what the package left
+# enabled or running right after installing it goes to $STATE/after-install
+# for 90-package.
 if [ ! -e "$STATE/installed" ]; then
-	if [ -d "$PAYLOAD/sbin" ]; then
-		for f in "$PAYLOAD"/sbin/*; do
-			[ -e "$f" ] || continue
-			install -m 755 "$f" /usr/sbin/
-			# Units configured with the default prefix name /usr/local/sbin.
-			ln -sf "/usr/sbin/${f##*/}" "/usr/local/sbin/${f##*/}"
-		done
-	fi
-	# As a package would: unit files in place, then one daemon-reload (5-10 s
-	# under TCG: only when there is a unit).
-	reload=0
-	for f in "$PAYLOAD"/units/*; do
-		[ -e "$f" ] || continue
-		install -m 644 "$f" /usr/lib/systemd/system/
-		reload=1
+	for deb in "$PAYLOAD"/debs/mptcpify_*.deb; do
+		[ -e "$deb" ] || continue
+		t=$SECONDS
+		if dpkg -i "$deb" >"$STATE/logs/dpkg-install.log" 2>&1; then
+			emit "RESULT PASS install/dpkg"
+		else
+			emit "RESULT FAIL install/dpkg dpkg -i ${deb##*/} failed"
+			while IFS= read -r l; do emit "DIAG $l"; done <"$STATE/logs/dpkg-install.log"
+			: >"$STATE/failed"
+		fi
+		emit "TIME install/dpkg $((SECONDS - t))"
+		{
+			echo "enabled=$(systemctl is-enabled mptcpify-bpf.service 2>/dev/null)"
+			echo "active=$(systemctl is-active mptcpify-bpf.service 2>/dev/null)"
+		} >"$STATE/after-install"
 	done
-	[ "$reload" = 1 ] && systemctl daemon-reload
 	if [ -d "$PAYLOAD/libexec" ]; then
 		mkdir -p /usr/libexec/mptcpify-test
 		cp -a "$PAYLOAD"/libexec/. /usr/libexec/mptcpify-test/
