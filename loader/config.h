@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The configuration files of mptcpify: /etc/mptcpify/mptcpify.conf and
  * /etc/mptcpify/conf.d/NAME.conf. The format is described in mptcpify.conf(5)
- * and at the top of config.c.
+ * and at the top of conf_parse.c. The code is in five files, one job each:
+ * conf_names.c (validators), conf_rules.c (rule sets), conf_parse.c (the
+ * parser), conf_load.c (files and drop-ins), conf_write.c (atomic writes).
  *
  * Conventions: functions return 0 or a negative errno and never print.
  * Functions that read files fill a struct conf_error; print it as

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Unit tests for loader/config.c: validators, parser, file checks, writer.
+/* Unit tests for the configuration code (loader/conf_*.c): validators, parser, file checks, writer.
  * Output is TAP, the plan printed last. The file-permission tests chown
  * files to another uid, so they need root; without it they are skipped. */
 
