@@ -204,7 +204,9 @@ int probe_btf_and_hook(char *why, size_t len)
 	btf__free(btf);
 	if (id < 0) {
 		snprintf(why, len, "kernel %s lacks update_socket_protocol: mptcpify needs "
-			 "Linux >= 6.6", u.release);
+			 "Linux >= 6.6 (on Debian 12: add bookworm-backports to the apt sources, then "
+			 "apt install -t bookworm-backports linux-image-amd64, or linux-image-cloud-amd64, "
+			 "and reboot)", u.release);
 		return EXIT_NOHOOK;
 	}
 	return 0;

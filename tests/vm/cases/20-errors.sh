@@ -123,6 +123,7 @@ test_err_not_root() {
 test_err_no_hook() {
 	has_hook && skip "this kernel has the hook; the error path runs on 6.1"
 	refuse 4 "lacks update_socket_protocol: mptcpify needs Linux >= 6.6" mptcpify attach --comm iperf3
+	grep -q "bookworm-backports" /tmp/err.txt || fail "the 6.1 error does not name the fix"
 	refuse 4 "needs Linux >= 6.6" mptcpify run -- true
 	expect_exit 4 mptcpify status
 	[ -e /sys/fs/bpf/mptcpify ] && fail "a pin directory was left behind"
