@@ -27,3 +27,11 @@ int BPF_PROG(other_fmodret, int family, int type, int protocol)
 			return 0;
 	return 262;
 }
+
+/* The floor of any design on this hook: an fmod_ret program that does
+ * nothing (`other-fmodret LINK_PIN --empty`), for the cost benchmark. */
+SEC("fmod_ret/update_socket_protocol")
+int BPF_PROG(empty_fmodret, int family, int type, int protocol)
+{
+	return 0;
+}

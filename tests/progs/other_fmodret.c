@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* other-fmodret LINK_PIN: loads other_fmodret.bpf.c, attaches it and pins the
- * link at LINK_PIN (remove the pin to detach it). */
+/* other-fmodret LINK_PIN [--empty]: loads other_fmodret.bpf.c, attaches its
+ * program (or, with --empty, the one that only returns 0) and pins the link
+ * at LINK_PIN (remove the pin to detach it). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,8 +17,10 @@ int main(int argc, char **argv)
 	struct bpf_link *link;
 	int err;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: other-fmodret LINK_PIN\n");
+	bool empty = argc == 3 && strcmp(argv[2], "--empty") == 0;
+
+	if (argc != 2 && !empty) {
+		fprintf(stderr, "usage: other-fmodret LINK_PIN [--empty]\n");
 		return 2;
 	}
 	skel = other_fmodret_bpf__open_and_load();
@@ -24,7 +28,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "other-fmodret: load: %s\n", strerror(errno));
 		return 1;
 	}
-	link = bpf_program__attach(skel->progs.other_fmodret);
+	link = bpf_program__attach(empty ? skel->progs.empty_fmodret : skel->progs.other_fmodret);
 	if (!link) {
 		fprintf(stderr, "other-fmodret: attach: %s\n", strerror(errno));
 		return 1;

@@ -203,6 +203,9 @@ for f in "${MPTCPIFY_VM_CASES:-$HERE/cases}"/*.sh; do
 	[ -e "$f" ] && install -m 0644 "$f" "$ov/suite/cases/"
 done
 [ -n "$script" ] && install -m 0755 "$script" "$ov/suite/script.sh"
+# The benchmark scripts, for the test that checks they still run.
+mkdir -p "$ov/suite/bench"
+install -m 0755 "$HERE/../bench/icount.sh" "$ov/suite/bench/icount.sh"
 
 cli=${MPTCPIFY_CLI:-$build/loader/mptcpify}
 if [ -x "$cli" ]; then

@@ -181,3 +181,16 @@ test_storm_no_socket_stays_tcp() {
 	assert_eq 0 "$tcp" "sockets of the selected program that stayed TCP"
 	assert_eq "$missed" "$rescued" "sockets the primary missed = sockets the backstops rewrote"
 }
+
+# The instruction-count benchmark (tests/bench/icount.sh) still runs and
+# prints its table: tiny sizes, not its numbers (benchmarks never gate CI).
+# timeout: 300
+test_icount_benchmark_runs() {
+	need_hook
+	ICOUNT_ITERS=300 ICOUNT_REPS=1 ICOUNT_ROUNDS=1 ICOUNT_COMM_RULES=20 ICOUNT_SIBLINGS=2 \
+		sh /suite/bench/icount.sh >/tmp/ic.txt 2>&1
+	rc=$?
+	cat /tmp/ic.txt
+	assert_eq 0 "$rc" "icount.sh exit status"
+	grep -q "ours, not selected, 11k rules, 10 deep" /tmp/ic.txt || fail "no table"
+}
