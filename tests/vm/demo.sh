@@ -15,7 +15,7 @@ one_iperf3_run() {
 	sleep 0.5
 	iperf3 -c 127.0.0.1 -t 3 >/tmp/iperf3.log 2>&1 &
 	sleep 1.5
-	run $SS -nti '( dport :5201 )'
+	run mptcpify connections   # the kernel's view, per program: MPTCP or fallen back
 	wait
 	tail -4 /tmp/iperf3.log
 	run $NSTAT -z 'MPTcpExtMPCapable*'   # increments of this run only
@@ -26,10 +26,13 @@ run sysctl -w net.mptcp.enabled=1
 say "2. mptcpify instead of the SystemTap probe (kernel: $(uname -r))"
 run mptcpify status
 run mptcpify attach --comm iperf3
-say "3. iperf3 through MPTCP: tcp-ulp-mptcp in ss, MPCapable counters at 2"
+say "3. iperf3 through MPTCP: mptcpify connections shows it, MPCapable counters at 2"
 one_iperf3_run
 run mptcpify list
 say "4. Turn it off: mptcpify detach; the same run stays TCP"
 run mptcpify detach --comm iperf3
 one_iperf3_run
 run mptcpify unload
+say "5. Did MPTCP really happen? (the walk-through ends here on a real host)"
+run mptcpify status
+run mptcpify connections
