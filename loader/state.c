@@ -633,15 +633,31 @@ int state_unload(void)
 	}
 	if (flock(dfd, LOCK_EX) < 0)
 		return fail(EXIT_INTERNAL, "cannot lock %s: %s", pin_root(), strerror(errno));
-	/* The link first: once it is gone no socket is rewritten any more. */
-	if (unlinkat(dfd, LINK_PIN, 0) < 0 && errno != ENOENT)
-		return fail(EXIT_INTERNAL, "cannot remove %s/%s: %s", pin_root(), LINK_PIN,
-			    strerror(errno));
-	unlinkat(dfd, LINK_NEW_PIN, 0);
+	/* The kernel detaches a link whose last pin goes away from a work
+	 * queue, a moment later; closing its last fd detaches it at once. So
+	 * each link is held open while its pin is removed, and closed before
+	 * unload returns: afterwards no socket is rewritten any more. The
+	 * primary first, then the rest. */
+	const char *links[ELEMENTSOF(tracking_links) + 2] = { LINK_PIN, LINK_NEW_PIN };
+	int held[ELEMENTSOF(links)];
+
 	for (size_t i = 0; i < ELEMENTSOF(tracking_links); i++)
-		if (unlinkat(dfd, tracking_links[i], 0) < 0 && errno != ENOENT)
-			return fail(EXIT_INTERNAL, "cannot remove %s/%s: %s", pin_root(),
-				    tracking_links[i], strerror(errno));
+		links[i + 2] = tracking_links[i];
+	for (size_t i = 0; i < ELEMENTSOF(links); i++) {
+		char p[PATH_MAX];
+
+		pin_path(p, sizeof(p), links[i]);
+		held[i] = bpf_obj_get(p);
+		if (unlinkat(dfd, links[i], 0) < 0 && errno != ENOENT) {
+			r = fail(EXIT_INTERNAL, "cannot remove %s/%s: %s", pin_root(), links[i],
+				 strerror(errno));
+			for (size_t j = 0; j <= i; j++)
+				closep(&held[j]);
+			return r;
+		}
+	}
+	for (size_t i = 0; i < ELEMENTSOF(links); i++)
+		closep(&held[i]);
 	for (int i = 0; i < MAP__COUNT; i++)
 		if (unlinkat(dfd, state_map_names[i], 0) < 0 && errno != ENOENT)
 			return fail(EXIT_INTERNAL, "cannot remove %s/%s: %s", pin_root(),
