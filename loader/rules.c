@@ -18,7 +18,7 @@ void comm_key(const char *comm, char key[MPTCPIFY_COMM_LEN])
 	strncpy(key, comm, MPTCPIFY_COMM_LEN - 1);
 }
 
-static int ncpus(void)
+int rules_ncpus(void)
 {
 	static int n;
 
@@ -33,7 +33,7 @@ static int ncpus(void)
 /* Per-CPU value buffer, zeroed: new rules start with no hits. */
 static struct mptcpify_rule *percpu_zero(void)
 {
-	return calloc(ncpus(), sizeof(struct mptcpify_rule));
+	return calloc(rules_ncpus(), sizeof(struct mptcpify_rule));
 }
 
 /* The rule maps are not preallocated: the kernel takes each new element
@@ -65,7 +65,7 @@ static int add_flags(int fd, const void *key, struct mptcpify_rule *v, uint32_t 
 		return -errno;
 	if ((v[0].flags & flags) == flags)
 		return -EEXIST;
-	for (int c = 0; c < ncpus(); c++)
+	for (int c = 0; c < rules_ncpus(); c++)
 		v[c].flags |= flags;
 	if (update_elem(fd, key, v, BPF_EXIST) < 0)
 		return -errno;
@@ -78,7 +78,7 @@ static int add_key(int fd, const void *key, uint32_t flags)
 
 	if (!v)
 		return -ENOMEM;
-	for (int c = 0; c < ncpus(); c++)
+	for (int c = 0; c < rules_ncpus(); c++)
 		v[c].flags = flags;
 	if (update_elem(fd, key, v, BPF_NOEXIST) < 0)
 		return errno == EEXIST ? add_flags(fd, key, v, flags) : -errno;
@@ -301,7 +301,7 @@ int rules_clear(struct state *s)
 
 int stats_read(struct state *s, uint64_t out[MPTCPIFY_STAT_MAX])
 {
-	_cleanup_free_ __u64 *v = calloc(ncpus(), sizeof(__u64));
+	_cleanup_free_ __u64 *v = calloc(rules_ncpus(), sizeof(__u64));
 
 	if (!v)
 		return -ENOMEM;
@@ -309,7 +309,7 @@ int stats_read(struct state *s, uint64_t out[MPTCPIFY_STAT_MAX])
 		out[i] = 0;
 		if (bpf_map_lookup_elem(s->map_fd[MAP_STATS], &i, v) < 0)
 			return -errno;
-		for (int c = 0; c < ncpus(); c++)
+		for (int c = 0; c < rules_ncpus(); c++)
 			out[i] += v[c];
 	}
 	return 0;
@@ -336,7 +336,7 @@ int rules_foreach(struct state *s, enum state_map map, rule_visit_fn fn, void *u
 				continue;
 			return -errno;
 		}
-		for (int c = 0; c < ncpus(); c++)
+		for (int c = 0; c < rules_ncpus(); c++)
 			hits += v[c].hits;
 		r = fn(key, hits, v[0].flags, userdata);
 		if (r)

@@ -40,6 +40,9 @@ typedef int (*rule_visit_fn)(const void *key, uint64_t hits, uint32_t flags, voi
  * summed hit count and flags. */
 int rules_foreach(struct state *s, enum state_map map, rule_visit_fn fn, void *userdata);
 
+/* Possible CPUs: the number of values in a per-CPU map's lookup. */
+int rules_ncpus(void);
+
 /* The kernel key for a comm: NUL padded to MPTCPIFY_COMM_LEN. */
 void comm_key(const char *comm, char key[MPTCPIFY_COMM_LEN]);
 

@@ -13,15 +13,9 @@
 #include <bpf/libbpf.h>
 
 #include "mptcpify.skel.h"
+#include "rules.h"
 #include "upgrade.h"
 #include "util.h"
-
-static int ncpus(void)
-{
-	int n = libbpf_num_possible_cpus();
-
-	return n > 0 ? n : 1;
-}
 
 struct old_percpu_rule {   /* ABI 2's cgroup_rules value, per CPU */
 	__u64 hits;
@@ -81,7 +75,7 @@ static int convert_abi2_cgroup(const void *old, void *new)
 	const struct old_percpu_rule *o = old;
 	struct mptcpify_cgroup_rule *v = new;
 
-	for (int c = 0; c < ncpus(); c++) {
+	for (int c = 0; c < rules_ncpus(); c++) {
 		v->hits += o[c].hits;
 		v->flags |= o[c].flags;
 	}
@@ -91,7 +85,7 @@ static int convert_abi2_cgroup(const void *old, void *new)
 
 int migrated_read(struct state *s, struct migrated *m)
 {
-	size_t pc_rule = ncpus() * sizeof(struct mptcpify_rule);
+	size_t pc_rule = rules_ncpus() * sizeof(struct mptcpify_rule);
 	struct mptcpify_config cfg = {};
 	struct bpf_map_info mi = {};
 	__u32 zero = 0, len = sizeof(mi);
@@ -108,7 +102,7 @@ int migrated_read(struct state *s, struct migrated *m)
 			      &m->exclude, &m->n_exclude);
 	if (!r && m->abi == 2)
 		r = read_hash(s->map_fd[MAP_CGROUP], sizeof(__u64),
-			      ncpus() * sizeof(struct old_percpu_rule),
+			      rules_ncpus() * sizeof(struct old_percpu_rule),
 			      sizeof(struct mptcpify_cgroup_rule), convert_abi2_cgroup,
 			      &m->cgroup, &m->n_cgroup);
 	else if (!r)
@@ -133,10 +127,10 @@ int migrated_read(struct state *s, struct migrated *m)
 	/* Counters are kept too, as far as both layouts have them. */
 	if (bpf_obj_get_info_by_fd(s->map_fd[MAP_STATS], &mi, &len) == 0 && mi.value_size == 8) {
 		m->n_stats = mi.max_entries < MPTCPIFY_STAT_MAX ? mi.max_entries : MPTCPIFY_STAT_MAX;
-		m->stats = calloc(m->n_stats, ncpus() * sizeof(__u64));
+		m->stats = calloc(m->n_stats, rules_ncpus() * sizeof(__u64));
 		for (__u32 i = 0; m->stats && i < m->n_stats; i++)
 			bpf_map_lookup_elem(s->map_fd[MAP_STATS], &i,
-					    (char *)m->stats + i * ncpus() * sizeof(__u64));
+					    (char *)m->stats + i * rules_ncpus() * sizeof(__u64));
 	}
 	return 0;
 }
@@ -170,7 +164,7 @@ int migrated_restore(const struct migrated *m, struct mptcpify_bpf *skel)
 			r = -errno;
 	for (__u32 i = 0; !r && m->stats && i < m->n_stats; i++)
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.stats), &i,
-					(char *)m->stats + i * ncpus() * sizeof(__u64), 0) < 0)
+					(char *)m->stats + i * rules_ncpus() * sizeof(__u64), 0) < 0)
 			r = -errno;
 	if (!r && bpf_map_lookup_elem(cfg_fd, &zero, &cfg) < 0)
 		r = -errno;

@@ -95,6 +95,12 @@ proto_as() {
 	"/tmp/$name" "$@" | sed -n 's/^protocol=//p'
 }
 
+# proto_in CGROUP: the protocol a sockprobe gets when started inside CGROUP.
+proto_in() {
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -4' sh "$1" "$(prog sockprobe)" |
+		sed -n 's/^protocol=//p'
+}
+
 # tracing_links: how many BPF tracing links are attached (ours and others),
 # not counting our backstop copies of the hook (backstop_links).
 links_of_progs_named() {  # links_of_progs_named REGEX: tracing links whose program matches

@@ -2,12 +2,6 @@
 # kernel selects each new cgroup that matches inside mkdir(), before any
 # process can enter it; rmdir() takes the id away again.
 
-# proto_in CGROUP: protocol a sockprobe gets when started inside CGROUP.
-proto_in() {
-	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -4' sh "$1" "$(prog sockprobe)" |
-		sed -n 's/^protocol=//p'
-}
-
 # live_ids: number of cgroup ids in the hook's cgroup map.
 live_ids() { bpftool map dump pinned /sys/fs/bpf/mptcpify/cgroup_rules | grep -c '"key"'; }
 

@@ -2,11 +2,6 @@
 # state of the previous version, pinned by tests/progs/abi2-pin (that
 # version's own BPF program), is replaced keeping every rule.
 
-proto_in() {
-	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -4' sh "$1" "$(prog sockprobe)" |
-		sed -n 's/^protocol=//p'
-}
-
 test_upgrade_from_abi2_keeps_every_rule() {
 	need_hook
 	mkdir -p /sys/fs/cgroup/testup /sys/fs/cgroup/testfilecg /etc/mptcpify

@@ -187,14 +187,12 @@ test_upgrade_killed_at_each_step() {
 # timeout: 180
 test_daemon_and_monitors_each_see_every_event() {
 	need_hook
-	local readers
 	mptcpify unload >/dev/null 2>&1
 	rm -rf /etc/mptcpify
 	start_daemon /tmp/daemon.log
 	wait_until 60 daemon_ready /tmp/daemon.log
 	expect_exit 0 mptcpify attach --runtime --comm evtprobe
 	cp "$(prog sockprobe)" /tmp/evtprobe
-	readers() { bpftool map dump pinned /sys/fs/bpf/mptcpify/event_readers | grep -c '"pid": [1-9]'; }
 	# A monitor killed at once: its slot is left behind, owner dead.
 	mptcpify monitor --timeout 60 >/dev/null &
 	dead=$!
