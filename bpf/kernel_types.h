@@ -19,8 +19,17 @@ struct nsproxy {
 	struct net *net_ns;
 } __core;
 
+struct kernfs_node;
+struct cgroup;
+
+struct css_set {
+	struct cgroup *dfl_cgrp;   /* the task's cgroup on cgroup2 */
+} __core;
+
 struct task_struct {
 	struct nsproxy *nsproxy;
+	struct css_set *cgroups;
+	char comm[16];             /* TASK_COMM_LEN */
 } __core;
 
 /* net/mptcp/ctrl.c: the per-netns sysctls, net.mptcp.enabled among them. */

@@ -116,8 +116,11 @@ struct {
 
 /* Per-netns MPTCP state lives in net_generic(net, mptcp_pernet_id), private
  * to net/mptcp/ctrl.c. Debian builds with KALLSYMS_ALL, so the id's address is
- * known; __weak keeps the program loadable where it is not. */
+ * known; __weak keeps the program loadable where it is not. MPTCP cannot be a
+ * module, so the id is fixed at boot: mptcpify_probe_kernel() reads it once,
+ * at load, into mptcp_id_plus1 (0: unknown). */
 extern const void mptcp_pernet_id __ksym __weak;
+__u32 mptcp_id_plus1;
 
 static __always_inline void count(__u32 stat)
 {
@@ -134,78 +137,156 @@ static __always_inline void hit(__u64 *hits)
 	__sync_fetch_and_add(hits, 1);
 }
 
-/* 1 if MPTCP is enabled in the calling task's network namespace, 0 if not,
- * 1 when the kernel does not let us tell (the socket() would then fail as it
- * would for a program asking for MPTCP itself). */
-static __always_inline int mptcp_enabled_here(void)
+/* 1 if MPTCP is enabled in the task's network namespace, 0 if not, 1 when
+ * the kernel does not let us tell (the socket() would then fail as it would
+ * for a program asking for MPTCP itself). Read on every selected socket():
+ * the sysctl may change at any time. */
+static __always_inline int mptcp_enabled_here(struct task_struct *task)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct net_generic *gen;
 	struct mptcp_pernet *pernet = NULL;
-	unsigned int id = 0;
+	struct net_generic *gen;
+	__u32 id = mptcp_id_plus1;
 	__u8 enabled = 1;
 
 	if (!bpf_core_field_exists(struct mptcp_pernet, mptcp_enabled) ||
-	    !bpf_core_field_exists(struct net_generic, ptr) || !&mptcp_pernet_id)
+	    !bpf_core_field_exists(struct net_generic, ptr) || !id)
 		return 1;
-	if (bpf_probe_read_kernel(&id, sizeof(id), &mptcp_pernet_id))
-		return 1;
-	gen = BPF_CORE_READ(task, nsproxy, net_ns, gen);
+	gen = task->nsproxy->net_ns->gen;   /* BTF pointers: plain loads */
 	if (!gen)
 		return 1;
 	if (bpf_probe_read_kernel(&pernet, sizeof(pernet),
 				  (char *)gen + bpf_core_field_offset(struct net_generic, ptr) +
-				  (__u64)id * sizeof(void *)))
+				  (__u64)(id - 1) * sizeof(void *)))
 		return 1;
 	if (!pernet || BPF_CORE_READ_INTO(&enabled, pernet, mptcp_enabled))
 		return 1;
 	return enabled != 0;
 }
 
-/* Which rule selects the caller, if any. Cheapest checks first; empty rule
- * maps are skipped using the counts user space keeps in config. */
-static __always_inline __u16 selected(const struct mptcpify_config *cfg, const char *comm,
-				      __u64 *rule_cgroup)
+/* ---- Deciding cheaply.
+ *
+ * Most socket() calls of a machine come from tasks no rule selects, so the
+ * hook is built to say "no" in a few dozen instructions whatever the number
+ * of rules and the depth of the caller's cgroup:
+ * - names: the task's name is read as two words straight from the task; a
+ *   bitmap with one bit per hash of every rule and exclude name (name_filter,
+ *   kept by user space) tells in one array lookup that no name rule can
+ *   match; only names whose bit is set are looked up in the hash maps;
+ * - cgroups: the verdict for the caller's cgroup, made by walking its
+ *   ancestors, is cached in cgroup_verdicts (a direct-mapped array indexed by
+ *   a hash of the cgroup id), one word per cgroup holding the id, the rules'
+ *   generation it was made under (config.generation, bumped by user space
+ *   after every change of the rules) and the depth of the selecting
+ *   ancestor. A word is written and read in one access, so tasks racing on
+ *   a slot never see half of each other's entry; a collision only costs a
+ *   walk. A cgroup id is never reused, and a task that moves to another
+ *   cgroup looks up that cgroup's slot: nothing needs to be invalidated
+ *   besides the generation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MPTCPIFY_NAME_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} name_filter SEC(".maps");
+
+#define CGV_SLOTS_SHIFT 12
+#define CGV_VALID (1ULL << 63)
+#define CGV_SELECTED (1ULL << 62)
+#define CGV_LEVEL_SHIFT 56       /* 5 bits: the selecting ancestor's depth */
+#define CGV_GEN_SHIFT 32         /* 24 bits of the generation */
+#define CGV_GEN_MASK 0xffffffULL
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << CGV_SLOTS_SHIFT);
+	__type(key, __u32);
+	__type(value, __u64);
+} cgroup_verdicts SEC(".maps");
+
+/* The rule that selected the caller, when one did. */
+struct choice {
+	__u64 *hits;
+	__u64 rule_cgroup;    /* MPTCPIFY_REASON_CGROUP: the selected ancestor */
+	__u16 reason;
+};
+
+/* Walks the caller's ancestors at the depths that hold rules (user space
+ * keeps the set in cfg->levels): one helper call and one lookup each. Level
+ * 0 is the root; a task deeper than the bound is only matched through its
+ * first MPTCPIFY_MAX_CGROUP_DEPTH levels. The depth found, or -1. */
+static __always_inline int walk_cgroups(const struct mptcpify_config *cfg, struct choice *c)
 {
-	if (cfg->all) {
-		count(MPTCPIFY_STAT_ALL_HITS);
-		return MPTCPIFY_REASON_ALL;
-	}
-	if (cfg->n_comm) {
-		struct mptcpify_rule *h = bpf_map_lookup_elem(&comm_rules, comm);
+	__u32 levels = cfg->levels;
 
+	for (int level = 0; level <= MPTCPIFY_MAX_CGROUP_DEPTH; level++) {
+		struct mptcpify_cgroup_rule *h;
+		__u64 id;
+
+		if (!(levels >> level))
+			break;
+		if (!(levels & (1u << level)))
+			continue;
+		id = bpf_get_current_ancestor_cgroup_id(level);
+		if (!id)
+			break;
+		h = bpf_map_lookup_elem(&cgroup_rules, &id);
 		if (h) {
-			hit(&h->hits);
-			return MPTCPIFY_REASON_COMM;
+			c->hits = &h->hits;
+			c->rule_cgroup = id;
+			c->reason = MPTCPIFY_REASON_CGROUP;
+			return level;
 		}
 	}
-	if (cfg->n_cgroup) {
-		/* Level 0 is the root; a task deeper than the bound is only matched
-		 * through its first MPTCPIFY_MAX_CGROUP_DEPTH levels. */
-		/* Only the depths that hold rules are looked at (user space keeps
-		 * the set in cfg->levels): one helper call and one lookup each. */
-		__u32 levels = cfg->levels;
+	return -1;
+}
 
-		for (int level = 0; level <= MPTCPIFY_MAX_CGROUP_DEPTH; level++) {
+static __always_inline void choose_by_cgroup(const struct mptcpify_config *cfg,
+					     struct task_struct *task, __u32 generation,
+					     bool primary, struct choice *c)
+{
+	__u64 id = task->cgroups->dfl_cgrp->kn->id;
+	__u32 slot = (id * 0x9e3779b97f4a7c15ULL) >> (64 - CGV_SLOTS_SHIFT);
+	__u64 want = CGV_VALID | ((generation & CGV_GEN_MASK) << CGV_GEN_SHIFT) | id;
+	__u64 *e = bpf_map_lookup_elem(&cgroup_verdicts, &slot);
+	int level;
+
+	if (id >> 32)  /* does not fit a slot: walk every time */
+		e = NULL;
+	if (e) {
+		__u64 got = *(volatile __u64 *)e;
+
+		if ((got & ~(CGV_SELECTED | (0x1fULL << CGV_LEVEL_SHIFT))) == want) {
 			struct mptcpify_cgroup_rule *h;
-			__u64 id;
+			__u64 anc;
 
-			if (!(levels >> level))
-				break;
-			if (!(levels & (1u << level)))
-				continue;
-			id = bpf_get_current_ancestor_cgroup_id(level);
-			if (!id)
-				break;
-			h = bpf_map_lookup_elem(&cgroup_rules, &id);
+			if (!(got & CGV_SELECTED))
+				return;
+			anc = bpf_get_current_ancestor_cgroup_id((got >> CGV_LEVEL_SHIFT) & 0x1f);
+			h = bpf_map_lookup_elem(&cgroup_rules, &anc);
 			if (h) {
-				hit(&h->hits);
-				*rule_cgroup = id;
-				return MPTCPIFY_REASON_CGROUP;
+				c->hits = &h->hits;
+				c->rule_cgroup = anc;
+				c->reason = MPTCPIFY_REASON_CGROUP;
+				return;
 			}
+			/* The rule went away; the generation follows: walk. */
 		}
 	}
-	return 0;
+	if (primary)
+		count(MPTCPIFY_STAT_CGROUP_WALKS);
+	level = walk_cgroups(cfg, c);
+	if (e)
+		*(volatile __u64 *)e = level < 0 ? want :
+			want | CGV_SELECTED | ((__u64)(level & 0x1f) << CGV_LEVEL_SHIFT);
+}
+
+static __always_inline bool name_may_have_rule(const __u64 *name)
+{
+	__u32 bit = mptcpify_name_hash(name[0], name[1]);
+	__u32 word = bit / 64;
+	__u64 *w = bpf_map_lookup_elem(&name_filter, &word);
+
+	return w && (*w >> (bit % 64)) & 1;
 }
 
 static __always_inline void emit_to(__u32 slot, const struct mptcpify_event *ev)
@@ -224,21 +305,22 @@ static __always_inline void emit_to(__u32 slot, const struct mptcpify_event *ev)
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline void emit(__u16 family, int type, __u16 reason, __u64 rule_cgroup,
-				  const char *comm)
+static __always_inline void emit(struct task_struct *task, __u16 family, int type,
+				 const struct choice *c)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct mptcpify_event ev = {
 		.cgroup_id = bpf_get_current_cgroup_id(),
-		.rule_cgroup_id = rule_cgroup,
+		.rule_cgroup_id = c->rule_cgroup,
 		.pid = (__u32)pid_tgid,
 		.tgid = pid_tgid >> 32,
 		.family = family,
-		.reason = reason,
+		.reason = c->reason,
 		.type = type,
 	};
 
-	__builtin_memcpy(ev.comm, comm, MPTCPIFY_COMM_LEN);
+	((__u64 *)ev.comm)[0] = ((__u64 *)task->comm)[0];
+	((__u64 *)ev.comm)[1] = ((__u64 *)task->comm)[1] & mptcpify_name_last_word_mask();
 	/* One call per slot, each with a constant key: MPTCPIFY_MAX_READERS. */
 	emit_to(0, &ev);
 	emit_to(1, &ev);
@@ -263,41 +345,60 @@ _Static_assert(MPTCPIFY_MAX_READERS == 8, "emit() has one emit_to() per reader s
  * counters mean the same with or without backstops. */
 static __always_inline int hook(int family, int type, int protocol, bool primary)
 {
-	const __u32 zero = 0;
 	const struct mptcpify_config *cfg;
-	char comm[MPTCPIFY_COMM_LEN] = {};
-	__u64 rule_cgroup = 0;
-	__u16 reason;
+	struct task_struct *task;
+	struct choice c = {};
+	const __u32 zero = 0;
+	__u32 generation;
 
 	if ((family != AF_INET && family != AF_INET6) ||
 	    (type & SOCK_TYPE_MASK) != SOCK_STREAM ||
 	    (protocol != 0 && protocol != IPPROTO_TCP))
 		return 0;
-	if (primary)
-		count(MPTCPIFY_STAT_SEEN);
-
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return 0;
-	/* The name is needed by name rules, else only for the event. */
-	if (cfg->n_comm || cfg->n_exclude)
-		bpf_get_current_comm(comm, sizeof(comm));
+	if (primary)
+		count(MPTCPIFY_STAT_SEEN);
+	/* Read before the rules, so that a change made meanwhile leaves a
+	 * cached verdict stale rather than wrong. */
+	generation = *(volatile const __u32 *)&cfg->generation;
+	task = bpf_get_current_task_btf();
 
-	if (cfg->n_exclude) {
-		struct mptcpify_rule *h = bpf_map_lookup_elem(&comm_exclude, comm);
+	if (cfg->n_comm || cfg->n_exclude) {
+		/* The name as rule keys hold it: NUL padded, at most 15 bytes. */
+		__u64 name[2] = {
+			((__u64 *)task->comm)[0],
+			((__u64 *)task->comm)[1] & mptcpify_name_last_word_mask(),
+		};
 
-		if (h) {
-			if (primary) {
-				hit(&h->hits);
-				count(MPTCPIFY_STAT_EXCLUDED);
+		if (name_may_have_rule(name)) {
+			struct mptcpify_rule *h;
+
+			if (cfg->n_exclude && (h = bpf_map_lookup_elem(&comm_exclude, name))) {
+				if (primary) {
+					hit(&h->hits);
+					count(MPTCPIFY_STAT_EXCLUDED);
+				}
+				return 0;
 			}
-			return 0;
+			if (!cfg->all && cfg->n_comm && (h = bpf_map_lookup_elem(&comm_rules, name))) {
+				c.hits = &h->hits;
+				c.reason = MPTCPIFY_REASON_COMM;
+			}
 		}
 	}
-	reason = selected(cfg, comm, &rule_cgroup);
-	if (!reason)
+	if (cfg->all) {
+		count(MPTCPIFY_STAT_ALL_HITS);
+		c.reason = MPTCPIFY_REASON_ALL;
+	}
+	if (!c.reason && cfg->n_cgroup)
+		choose_by_cgroup(cfg, task, generation, primary, &c);
+	if (!c.reason)
 		return 0;
-	if (!mptcp_enabled_here()) {
+	if (c.hits)
+		hit(c.hits);
+	if (!mptcp_enabled_here(task)) {
 		if (primary)
 			count(MPTCPIFY_STAT_NETNS_OFF);
 		return 0;
@@ -305,9 +406,7 @@ static __always_inline int hook(int family, int type, int protocol, bool primary
 	count(MPTCPIFY_STAT_REWRITTEN);
 	if (!primary)
 		count(MPTCPIFY_STAT_BACKSTOP);
-	if (!cfg->n_comm && !cfg->n_exclude)
-		bpf_get_current_comm(comm, sizeof(comm));
-	emit(family, type, reason, rule_cgroup, comm);
+	emit(task, family, type, &c);
 	return IPPROTO_MPTCP;
 }
 
@@ -337,7 +436,8 @@ int BPF_PROG(mptcpify_back3, int family, int type, int protocol)
 	return hook(family, type, protocol, false);
 }
 
-/* Run once by user space (BPF_PROG_RUN) after loading: the kernel's current
+/* Run once by user space (BPF_PROG_RUN) after loading: records MPTCP's
+ * pernet id for mptcp_enabled_here(), and returns the kernel's current
  * preemption mode, plus one (0: cannot tell). Backstops are only attached
  * where a task can be preempted inside the hook. */
 extern const void preempt_dynamic_mode __ksym __weak;
@@ -345,8 +445,11 @@ extern const void preempt_dynamic_mode __ksym __weak;
 SEC("syscall")
 int mptcpify_preempt_mode(void *ctx)
 {
+	unsigned int id = 0;
 	int mode = -1;
 
+	if (&mptcp_pernet_id && !bpf_probe_read_kernel(&id, sizeof(id), &mptcp_pernet_id))
+		mptcp_id_plus1 = id + 1;
 	if (!&preempt_dynamic_mode ||
 	    bpf_probe_read_kernel(&mode, sizeof(mode), &preempt_dynamic_mode))
 		return 0;

@@ -7,7 +7,7 @@
 
 #include <linux/types.h>
 
-#define MPTCPIFY_ABI 3
+#define MPTCPIFY_ABI 4
 
 /* The kernel keeps 15 bytes of a task's name plus the NUL (TASK_COMM_LEN). */
 #define MPTCPIFY_COMM_LEN 16
@@ -75,7 +75,39 @@ struct mptcpify_config {
 	__u32 n_cgroup;       /* live ids plus path rules and patterns */
 	__u32 n_exclude;
 	__u32 levels;         /* bit N: a cgroup rule selects a cgroup at depth N */
+	/* ABI 4: bumped by user space after each change of the rules (a write
+	 * of its own, after the one that changed the counts above): verdicts
+	 * the hook cached per task under an older value are made again. */
+	__u32 generation;
+	__u32 pad;
 };
+
+/* Map "name_filter": MPTCPIFY_NAME_FILTER_WORDS 64-bit words, bit
+ * mptcpify_name_hash(name) set for the name of every comm rule and exclude.
+ * A clear bit tells the hook that no name rule can match, without hashing
+ * into the rule maps; user space rebuilds it after each change of those. */
+#define MPTCPIFY_NAME_FILTER_SHIFT 18
+#define MPTCPIFY_NAME_FILTER_WORDS ((1u << MPTCPIFY_NAME_FILTER_SHIFT) / 64)
+
+/* A name as two native-endian words of its 16 NUL-padded bytes (the second
+ * masked by mptcpify_name_last_word_mask(): the 16th byte is always NUL in a
+ * key) -> its bit in name_filter. Shared by the BPF program and user space. */
+static inline __u64 mptcpify_name_last_word_mask(void)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return 0x00ffffffffffffffULL;
+#else
+	return 0xffffffffffffff00ULL;
+#endif
+}
+
+static inline __u32 mptcpify_name_hash(__u64 w0, __u64 w1)
+{
+	/* One multiply: the top bits of a product depend on every bit below. */
+	__u64 h = (w0 ^ (w1 * 31 + (w1 >> 29))) * 0x9e3779b97f4a7c15ULL;
+
+	return (__u32)(h >> (64 - MPTCPIFY_NAME_FILTER_SHIFT));
+}
 
 /* Map "comm_rules" / "comm_exclude": key is the comm, NUL padded to 16 bytes.
  * Values are per-CPU: the program only counts hits (summed by user space);
@@ -139,6 +171,7 @@ enum mptcpify_stat {
 	MPTCPIFY_STAT_CGROUP_FULL,   /* ... that could not be: cgroup_rules full */
 	MPTCPIFY_STAT_PATH_TOO_LONG, /* new cgroups whose path was too long to match */
 	MPTCPIFY_STAT_BACKSTOP,      /* rewritten by a backstop copy: the primary was skipped */
+	MPTCPIFY_STAT_CGROUP_WALKS,  /* cgroup ancestors walked: no valid cached verdict */
 	MPTCPIFY_STAT_MAX,
 };
 

@@ -306,6 +306,7 @@ static void print_counters(struct report *rep)
 		[MPTCPIFY_STAT_CGROUP_FULL] = "cgroups_missed_map_full",
 		[MPTCPIFY_STAT_PATH_TOO_LONG] = "cgroups_path_too_long",
 		[MPTCPIFY_STAT_BACKSTOP] = "rewritten_by_backstop",
+		[MPTCPIFY_STAT_CGROUP_WALKS] = "cgroup_walks",
 	};
 	struct state s = STATE_INIT;
 	uint64_t st[MPTCPIFY_STAT_MAX], missed = 0;

@@ -160,11 +160,18 @@ int config_read(struct state *s, struct mptcpify_config *cfg)
 	return bpf_map_lookup_elem(s->map_fd[MAP_CONFIG], &zero, cfg) < 0 ? -errno : 0;
 }
 
+/* Two writes: the counts, then the generation. The hook reads the
+ * generation first, so a verdict it makes with the new generation saw the
+ * new counts too (an update copies the value in no particular order). */
 static int config_write(struct state *s, const struct mptcpify_config *cfg)
 {
+	struct mptcpify_config c = *cfg;
 	__u32 zero = 0;
 
-	return bpf_map_update_elem(s->map_fd[MAP_CONFIG], &zero, cfg, BPF_ANY) < 0 ? -errno : 0;
+	if (bpf_map_update_elem(s->map_fd[MAP_CONFIG], &zero, &c, BPF_ANY) < 0)
+		return -errno;
+	c.generation++;
+	return bpf_map_update_elem(s->map_fd[MAP_CONFIG], &zero, &c, BPF_ANY) < 0 ? -errno : 0;
 }
 
 int rule_set_all(struct state *s, bool on)
@@ -239,6 +246,40 @@ static int cgroup_levels(struct state *s, __u32 *levels)
 	return 0;
 }
 
+static void set_name_bits(int fd, __u64 *words)
+{
+	char key[MPTCPIFY_COMM_LEN], next[MPTCPIFY_COMM_LEN];
+	bool first = true;
+
+	while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+		__u64 w[2];
+		__u32 bit;
+
+		memcpy(key, next, sizeof(key));
+		first = false;
+		memcpy(w, key, sizeof(w));
+		bit = mptcpify_name_hash(w[0], w[1] & mptcpify_name_last_word_mask());
+		words[bit / 64] |= 1ULL << (bit % 64);
+	}
+}
+
+int name_filter_write(int filter_fd, int comm_fd, int exclude_fd)
+{
+	static __u32 keys[MPTCPIFY_NAME_FILTER_WORDS];
+	static __u64 words[MPTCPIFY_NAME_FILTER_WORDS];
+	__u32 n = MPTCPIFY_NAME_FILTER_WORDS;
+
+	memset(words, 0, sizeof(words));
+	for (__u32 i = 0; i < n; i++)
+		keys[i] = i;
+	set_name_bits(comm_fd, words);
+	set_name_bits(exclude_fd, words);
+	/* One call for the whole bitmap. Bits of names still present are set
+	 * in the old value and in the new one alike, so no name rule is ever
+	 * missed while it is rewritten. */
+	return bpf_map_update_batch(filter_fd, keys, words, &n, NULL) < 0 ? -errno : 0;
+}
+
 int rules_recount(struct state *s)
 {
 	struct mptcpify_config cfg;
@@ -262,6 +303,8 @@ int rules_recount(struct state *s)
 		r = cgroup_levels(s, &cfg.levels);
 	if (!r)
 		r = count_keys(s->map_fd[MAP_EXCLUDE], MPTCPIFY_COMM_LEN, &cfg.n_exclude);
+	if (!r && s->map_fd[MAP_NAMES] >= 0)
+		r = name_filter_write(s->map_fd[MAP_NAMES], s->map_fd[MAP_COMM], s->map_fd[MAP_EXCLUDE]);
 	if (!r)
 		r = config_write(s, &cfg);
 	return r;

@@ -29,6 +29,9 @@ int rule_set_all(struct state *s, bool on);
 int rules_clear(struct state *s);
 /* Recomputes n_comm / n_cgroup / n_exclude in the config map. */
 int rules_recount(struct state *s);
+/* Rewrites map name_filter from the names in comm_rules and comm_exclude.
+ * 0 or -errno. */
+int name_filter_write(int filter_fd, int comm_fd, int exclude_fd);
 
 int config_read(struct state *s, struct mptcpify_config *cfg);
 

@@ -36,6 +36,7 @@ const char *const state_map_names[MAP__COUNT] = {
 	[MAP_GLOBS] = "cgroup_globs",
 	[MAP_RETIRED] = "retired_hits",
 	[MAP_READERS] = "event_readers",
+	[MAP_NAMES] = "name_filter",
 };
 
 /* The links pinned besides LINK_PIN: the cgroup tracking programs and the
@@ -288,6 +289,23 @@ static bool kernel_preempts_in_hook(struct mptcpify_bpf *skel)
 	return strstr(u.version, "PREEMPT") != NULL;
 }
 
+/* How many backstops to attach: MPTCPIFY_BACKSTOPS (0 to 3) when set, for
+ * measuring what each copy buys; else all of them where the kernel can
+ * preempt inside the hook, none elsewhere. The probe runs in any case: it
+ * also records what the hook needs to know about MPTCP. */
+static size_t backstops_wanted(struct mptcpify_bpf *skel)
+{
+	bool preempts = kernel_preempts_in_hook(skel);
+	const char *e = getenv("MPTCPIFY_BACKSTOPS");
+
+	if (e && *e) {
+		if (e[0] >= '0' && e[0] <= '0' + MPTCPIFY_BACKSTOPS && !e[1])
+			return e[0] - '0';
+		warn("ignoring MPTCPIFY_BACKSTOPS=%s: not a number from 0 to %d", e, MPTCPIFY_BACKSTOPS);
+	}
+	return preempts ? MPTCPIFY_BACKSTOPS : 0;
+}
+
 static int load_and_pin(struct state *s, const struct migrated *m)
 {
 	struct mptcpify_bpf *skel = NULL;
@@ -336,8 +354,7 @@ static int load_and_pin(struct state *s, const struct migrated *m)
 		if (r)
 			goto out;
 	}
-	if (kernel_preempts_in_hook(skel))
-		n_links += MPTCPIFY_BACKSTOPS;
+	n_links += backstops_wanted(skel);
 	progs[n_links] = skel->progs.mptcpify_socket;
 	/* Tracking first: a path rule's new cgroups are selected from the
 	 * moment the hook can see them. The primary last: the most recently
@@ -454,7 +471,7 @@ static int open_pins(struct state *s, bool write, bool repin)
 			warn("map pin %s was missing; pinned it again from the attached program", p);
 			s->map_fd[i] = bpf_obj_get(p);
 		}
-		/* Maps that ABI 2 did not have: the upgrade creates them. */
+		/* Maps that older ABIs did not have: the upgrade creates them. */
 		if (s->map_fd[i] < 0 && errno == ENOENT && i >= MAP_PATHS)
 			continue;
 		if (s->map_fd[i] < 0)
@@ -493,8 +510,9 @@ static int check_abi(struct state *s)
 	struct bpf_map_info mi = {};
 	__u32 zero = 0, len = sizeof(mi);
 
+	/* Older layouts of config are shorter (ABI 3 has no generation). */
 	if (bpf_obj_get_info_by_fd(s->map_fd[MAP_CONFIG], &mi, &len) < 0 ||
-	    mi.value_size != sizeof(cfg) ||
+	    mi.value_size > sizeof(cfg) ||
 	    bpf_map_lookup_elem(s->map_fd[MAP_CONFIG], &zero, &cfg) < 0 || cfg.abi > MPTCPIFY_ABI ||
 	    cfg.abi < MPTCPIFY_ABI_OLDEST)
 		return fail(EXIT_INTERNAL, "the state pinned under %s was made by an incompatible "
@@ -502,6 +520,10 @@ static int check_abi(struct state *s)
 			    "then attach again", pin_root(), cfg.abi, MPTCPIFY_ABI, pin_root());
 	if (cfg.abi < MPTCPIFY_ABI)
 		return 1;
+	if (mi.value_size != sizeof(cfg))
+		return fail(EXIT_INTERNAL, "the config map pinned under %s has %u bytes, ABI %u "
+			    "needs %zu: run 'mptcpify unload' (or remove %s), then attach again",
+			    pin_root(), mi.value_size, MPTCPIFY_ABI, sizeof(cfg), pin_root());
 	for (int i = 0; i < MAP__COUNT; i++)
 		if (s->map_fd[i] < 0)
 			return 1;

@@ -21,6 +21,7 @@ enum state_map {
 	MAP_GLOBS,
 	MAP_RETIRED,
 	MAP_READERS,
+	MAP_NAMES,                /* ABI 4 */
 	MAP__COUNT,
 };
 
@@ -34,7 +35,7 @@ struct state {
 };
 
 #define STATE_INIT { .dir_fd = -1, .link_fd = -1, \
-	.map_fd = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 } }
+	.map_fd = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 } }
 
 enum state_flags {
 	STATE_CREATE = 1 << 0,    /* load, attach and pin when nothing is pinned */

@@ -5,7 +5,10 @@
  * cgroup_rules goes from a per-CPU {hits, flags} to one shared
  * {hits, flags, number}; cgroup_paths, cgroup_globs and retired_hits are
  * new. Old cgroup id rules are kept as id rules (number 0): those of the
- * configuration file are replaced by its path rules at the next apply. */
+ * configuration file are replaced by its path rules at the next apply.
+ * ABI 3 -> 4: config gains a generation (the hook caches verdicts under it)
+ * and name_filter is new: both are rebuilt from the rules; every rule map
+ * keeps its layout. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,6 +161,10 @@ int migrated_restore(const struct migrated *m, struct mptcpify_bpf *skel)
 		r = write_all(bpf_map__fd(skel->maps.cgroup_paths), m->paths, m->n_paths);
 	if (!r)
 		r = write_all(bpf_map__fd(skel->maps.cgroup_globs), m->globs, m->n_globs);
+	if (!r)
+		r = name_filter_write(bpf_map__fd(skel->maps.name_filter),
+				      bpf_map__fd(skel->maps.comm_rules),
+				      bpf_map__fd(skel->maps.comm_exclude));
 	for (__u32 i = 0; !r && m->retired && i <= MPTCPIFY_MAX_RULE_NUMBER; i++)
 		if (m->retired[i] &&
 		    bpf_map_update_elem(bpf_map__fd(skel->maps.retired_hits), &i, &m->retired[i], 0) < 0)
