@@ -49,6 +49,9 @@ big_rules() {
 	done
 	mptcpify attach --runtime $args >/dev/null
 }
+backstops_now() {
+	mptcpify --json status | tr ',{' '\n\n' | sed -n 's/^"backstops":\([0-9]*\).*/\1/p'
+}
 mkdir -p $DEEP
 # Warm-up: the first runs of a boot cost more.
 $P/sockloop --iters "$ITERS" --reps 2 >/dev/null
@@ -66,6 +69,18 @@ for round in $(seq "$ROUNDS"); do
 	rm /sys/fs/bpf/bench/other
 	mptcpify attach --runtime --comm nothing >/dev/null
 	measure rule1 6 $CG
+	# Where backstops are attached, what each copy costs: the same row with
+	# fewer (MPTCPIFY_BACKSTOPS; bench-backstops has the sockets each loses).
+	auto=$(backstops_now)
+	if [ "${auto:-0}" -gt 0 ]; then
+		for b in $(seq 0 $((auto - 1))); do
+			mptcpify unload >/dev/null
+			MPTCPIFY_BACKSTOPS=$b mptcpify attach --runtime --comm nothing >/dev/null
+			measure rule1_b$b 6 $CG
+		done
+		mptcpify unload >/dev/null
+		mptcpify attach --runtime --comm nothing >/dev/null
+	fi
 	big_rules
 	measure big_root 6 $CG
 	measure big_deep 6 $DEEP
@@ -75,7 +90,7 @@ for round in $(seq "$ROUNDS"); do
 	mptcpify unload >/dev/null
 	mptcpify attach --runtime --cgroup $CG/bc/b1 >/dev/null
 	measure cgsel_deep 262 $DEEP
-	backstops=$(mptcpify --json status | tr ',{' '\n\n' | sed -n 's/^"backstops":\([0-9]*\).*/\1/p')
+	backstops=$(backstops_now)
 	mptcpify unload >/dev/null
 done
 med() { awk -v r="$1" '$1 == r { print $2 }' $OUT | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
@@ -89,6 +104,11 @@ printf '  %-44s %10.0f  floor %s\n' "IPPROTO_MPTCP directly, no program" "$direc
 printf '  %-44s %10.0f  floor %s\n' "empty fmod_ret program (return 0)" "$empty" "$(pct "$empty" "$floor" "$floor")"
 printf '  %-44s %10.0f  empty %s\n' "other_fmodret (atomic add + comm)" "$(med other)" "$(pct "$(med other)" "$empty" "$floor")"
 printf '  %-44s %10.0f  empty %s\n' "ours, not selected, 1 comm rule" "$(med rule1)" "$(pct "$(med rule1)" "$empty" "$floor")"
+for b in 0 1 2; do
+	v=$(med rule1_b$b)
+	[ -n "$v" ] && printf '  %-44s %10.0f  empty %s\n' "ours, not selected, 1 comm rule, $b backstops" "$v" \
+		"$(pct "$v" "$empty" "$floor")"
+done
 printf '  %-44s %10.0f  empty %s\n' "ours, not selected, 11k rules, root cgroup" "$(med big_root)" "$(pct "$(med big_root)" "$empty" "$floor")"
 printf '  %-44s %10.0f  empty+deep %s\n' "ours, not selected, 11k rules, 10 deep" "$(med big_deep)" \
 	"$(pct "$(med big_deep)" "$(awk -v e="$empty" -v f="$floor" -v d="$floor_deep" 'BEGIN { print e - f + d }')" "$floor")"

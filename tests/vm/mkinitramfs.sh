@@ -206,6 +206,7 @@ done
 # The benchmark scripts, for the test that checks they still run.
 mkdir -p "$ov/suite/bench"
 install -m 0755 "$HERE/../bench/icount.sh" "$ov/suite/bench/icount.sh"
+install -m 0755 "$HERE/../bench/prog-cost.sh" "$ov/suite/bench/prog-cost.sh"
 
 cli=${MPTCPIFY_CLI:-$build/loader/mptcpify}
 if [ -x "$cli" ]; then

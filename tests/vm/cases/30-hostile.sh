@@ -194,3 +194,16 @@ test_icount_benchmark_runs() {
 	assert_eq 0 "$rc" "icount.sh exit status"
 	grep -q "ours, not selected, 11k rules, 10 deep" /tmp/ic.txt || fail "no table"
 }
+
+# So does the per-program one (prog-cost.sh): every row has statistics.
+# timeout: 200
+test_progcost_benchmark_runs() {
+	need_hook
+	PROGCOST_ITERS=200 PROGCOST_COMM_RULES=20 PROGCOST_SIBLINGS=2 \
+		sh /suite/bench/prog-cost.sh >/tmp/pc.txt 2>&1
+	rc=$?
+	cat /tmp/pc.txt
+	assert_eq 0 "$rc" "prog-cost.sh exit status"
+	grep -Eq "ours, selected by cgroup 9 levels up +[0-9]+ +[0-9]+ +[0-9]+$" /tmp/pc.txt ||
+		fail "no statistics for the selected row"
+}
