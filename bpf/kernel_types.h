@@ -37,6 +37,12 @@ struct mptcp_pernet {
 	__u8 mptcp_enabled;
 } __core;
 
+/* Any kernel struct whose first member is a pointer: what a slot of
+ * net_generic's pointer array is read as. */
+struct list_head {
+	struct list_head *next;
+} __core;
+
 /* For the cgroup_mkdir/cgroup_rmdir tracepoints. */
 struct kernfs_node {
 	__u64 id;       /* what bpf_get_current_cgroup_id() returns */

@@ -137,16 +137,22 @@ static __always_inline void hit(__u64 *hits)
 	__sync_fetch_and_add(hits, 1);
 }
 
+/* Casts a kernel address to a read-only pointer to the kernel type btf_id
+ * (Linux >= 6.2): the verifier turns the call into a move, and loads through
+ * the result into nofault loads, a few instructions where
+ * bpf_probe_read_kernel() costs about a hundred. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
 /* 1 if MPTCP is enabled in the task's network namespace, 0 if not, 1 when
  * the kernel does not let us tell (the socket() would then fail as it would
  * for a program asking for MPTCP itself). Read on every selected socket():
  * the sysctl may change at any time. */
 static __always_inline int mptcp_enabled_here(struct task_struct *task)
 {
-	struct mptcp_pernet *pernet = NULL;
+	const struct mptcp_pernet *pernet;
+	const struct list_head *slot;
 	struct net_generic *gen;
 	__u32 id = mptcp_id_plus1;
-	__u8 enabled = 1;
 
 	if (!bpf_core_field_exists(struct mptcp_pernet, mptcp_enabled) ||
 	    !bpf_core_field_exists(struct net_generic, ptr) || !id)
@@ -154,13 +160,15 @@ static __always_inline int mptcp_enabled_here(struct task_struct *task)
 	gen = task->nsproxy->net_ns->gen;   /* BTF pointers: plain loads */
 	if (!gen)
 		return 1;
-	if (bpf_probe_read_kernel(&pernet, sizeof(pernet),
-				  (char *)gen + bpf_core_field_offset(struct net_generic, ptr) +
-				  (__u64)(id - 1) * sizeof(void *)))
+	/* gen->ptr[id - 1]: an index only known at run time, so through a cast
+	 * of the slot's address. */
+	slot = bpf_rdonly_cast((char *)gen + bpf_core_field_offset(struct net_generic, ptr) +
+			       (__u64)(id - 1) * sizeof(void *),
+			       bpf_core_type_id_kernel(struct list_head));
+	pernet = bpf_rdonly_cast(slot->next, bpf_core_type_id_kernel(struct mptcp_pernet));
+	if (!pernet)
 		return 1;
-	if (!pernet || BPF_CORE_READ_INTO(&enabled, pernet, mptcp_enabled))
-		return 1;
-	return enabled != 0;
+	return pernet->mptcp_enabled != 0;
 }
 
 /* ---- Deciding cheaply.
@@ -302,14 +310,38 @@ static __always_inline void emit_to(__u32 slot, const struct mptcpify_event *ev)
 		return;
 	}
 	__builtin_memcpy(e, ev, sizeof(*e));
-	bpf_ringbuf_submit(e, 0);
+	/* Waking the reader for each record (an irq_work and a wake-up) would
+	 * cost twice the rest of a selected socket(). Readers poll every few
+	 * hundred ms anyway (cmd_daemon.c, cmd_monitor.c); they are woken only
+	 * when a quarter of the ring is waiting, so bursts are not dropped. */
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= MPTCPIFY_EVENTS_BYTES / 4 ?
+			   BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+/* Whether a slot may hold a reader's ring: readers write their owner entry
+ * before the ring and remove the ring before clearing it, so a slot without
+ * an owner has no ring. Plain array lookups, cheaper than looking up the
+ * rings themselves (an array of maps). */
+static __always_inline bool reader_in(__u32 slot)
+{
+	const struct mptcpify_reader *owner = bpf_map_lookup_elem(&event_readers, &slot);
+
+	return owner && owner->pid;
 }
 
 static __always_inline void emit(struct task_struct *task, __u16 family, int type,
 				 const struct choice *c)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct mptcpify_event ev = {
+	__u64 pid_tgid;
+	struct mptcpify_event ev;
+
+	/* Nobody reading (no daemon, no monitor): the event is not even made.
+	 * Its helpers and stores are a quarter of a selected socket's cost. */
+	if (!(reader_in(0) || reader_in(1) || reader_in(2) || reader_in(3) ||
+	      reader_in(4) || reader_in(5) || reader_in(6) || reader_in(7)))
+		return;
+	pid_tgid = bpf_get_current_pid_tgid();
+	ev = (struct mptcpify_event){
 		.cgroup_id = bpf_get_current_cgroup_id(),
 		.rule_cgroup_id = c->rule_cgroup,
 		.pid = (__u32)pid_tgid,

@@ -144,8 +144,12 @@ int do_daemon(const struct cli *cli)
 			got_hup = 0;
 			reload();
 		}
-		if (rb)
+		if (rb) {
+			/* Woken only when the ring fills (mptcpify.bpf.c,
+			 * emit_to): read what came after each wait. */
 			ring_buffer__poll(rb, 500);
+			ring_buffer__consume(rb);
+		}
 		else
 			usleep(500 * 1000);
 	}

@@ -102,8 +102,13 @@ int do_monitor(const struct cli *c)
 	sigaction(SIGTERM, &sa, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!stop) {
+		/* The hook wakes readers only when their ring fills up
+		 * (mptcpify.bpf.c, emit_to): what came meanwhile is read
+		 * after each wait, woken or not. */
 		int n = ring_buffer__poll(rb, 200);
 
+		if (n >= 0 || n == -EINTR)
+			n = ring_buffer__consume(rb);
 		if (n < 0 && n != -EINTR) {
 			r = fail(EXIT_INTERNAL, "reading events failed: %s", strerror(-n));
 			break;
@@ -112,6 +117,8 @@ int do_monitor(const struct cli *c)
 		if (timeout > 0 && (now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 >= timeout)
 			break;
 	}
+	if (!r)
+		ring_buffer__consume(rb);  /* the last records, before exiting */
 	ring_buffer__free(rb);
 out:
 	event_reader_close(&s, &er);
