@@ -80,6 +80,13 @@ row "ours, not selected, 11k rules, 10 deep" 6 $DEEP
 mptcpify unload >/dev/null
 mptcpify attach --runtime --comm sockloop >/dev/null
 row "ours, selected by comm" 262 $CG
+# With a reader of events (as the daemon is): each socket is also a record.
+mptcpify monitor >/dev/null 2>&1 &
+mon=$!
+sleep 1
+row "ours, selected by comm, a monitor reading" 262 $CG
+kill $mon
+wait $mon 2>/dev/null
 mptcpify unload >/dev/null
 mptcpify attach --runtime --cgroup $CG/pc/b1 >/dev/null
 row "ours, selected by cgroup 9 levels up" 262 $DEEP
