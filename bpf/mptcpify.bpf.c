@@ -117,8 +117,8 @@ struct {
 /* Per-netns MPTCP state lives in net_generic(net, mptcp_pernet_id), private
  * to net/mptcp/ctrl.c. Debian builds with KALLSYMS_ALL, so the id's address is
  * known; __weak keeps the program loadable where it is not. MPTCP cannot be a
- * module, so the id is fixed at boot: mptcpify_probe_kernel() reads it once,
- * at load, into mptcp_id_plus1 (0: unknown). */
+ * module, so the id is fixed at boot: mptcpify_preempt_mode() below reads it
+ * once, at load, into mptcp_id_plus1 (0: unknown). */
 extern const void mptcp_pernet_id __ksym __weak;
 __u32 mptcp_id_plus1;
 
@@ -335,8 +335,7 @@ static __always_inline void emit(struct task_struct *task, __u16 family, int typ
 	__u64 pid_tgid;
 	struct mptcpify_event ev;
 
-	/* Nobody reading (no daemon, no monitor): the event is not even made.
-	 * Its helpers and stores are a quarter of a selected socket's cost. */
+	/* Nobody reading (no daemon, no monitor): the event is not even made. */
 	if (!(reader_in(0) || reader_in(1) || reader_in(2) || reader_in(3) ||
 	      reader_in(4) || reader_in(5) || reader_in(6) || reader_in(7)))
 		return;
@@ -420,21 +419,23 @@ static __always_inline int hook(int family, int type, int protocol, bool primary
 			}
 		}
 	}
-	if (cfg->all) {
-		count(MPTCPIFY_STAT_ALL_HITS);
+	if (cfg->all)
 		c.reason = MPTCPIFY_REASON_ALL;
-	}
 	if (!c.reason && cfg->n_cgroup)
 		choose_by_cgroup(cfg, task, generation, primary, &c);
 	if (!c.reason)
 		return 0;
-	if (c.hits)
-		hit(c.hits);
 	if (!mptcp_enabled_here(task)) {
 		if (primary)
 			count(MPTCPIFY_STAT_NETNS_OFF);
 		return 0;
 	}
+	/* Counted by the copy that rewrites, and only then: hits are sockets
+	 * rewritten, once each even where a backstop does it. */
+	if (c.hits)
+		hit(c.hits);
+	else if (c.reason == MPTCPIFY_REASON_ALL)
+		count(MPTCPIFY_STAT_ALL_HITS);
 	count(MPTCPIFY_STAT_REWRITTEN);
 	if (!primary)
 		count(MPTCPIFY_STAT_BACKSTOP);

@@ -125,7 +125,11 @@ test_netns_with_mptcp_disabled_keeps_tcp() {
 	out=$(ip netns exec nomptcp "$(prog sockprobe)" -4) || fail "socket() failed in the netns: $out"
 	assert_eq $TCP "$(echo "$out" | sed -n 's/^protocol=//p')" "netns with net.mptcp.enabled=0"
 	assert_eq $((before + 1)) "$(counter kept_tcp_mptcp_disabled)" "counted as kept TCP"
+	mptcpify --json list | grep -q '"comm":"sockprobe","hits":0' ||
+		fail "a socket kept TCP counted as the rule's hit: $(mptcpify --json list)"
 	assert_eq $MPTCP "$(proto_of -4)" "the initial netns still rewrites"
+	mptcpify --json list | grep -q '"comm":"sockprobe","hits":1' ||
+		fail "expected 1 hit: $(mptcpify --json list)"
 }
 
 # kernel.kptr_restrict=2 hides kernel addresses even from root: the program
