@@ -149,9 +149,9 @@ int do_daemon(const struct cli *cli)
 			 * emit_to): read what came after each wait. */
 			ring_buffer__poll(rb, 500);
 			ring_buffer__consume(rb);
-		}
-		else
+		} else {
 			usleep(500 * 1000);
+		}
 	}
 	notify("STOPPING=1");
 	r = EXIT_OK;

@@ -93,7 +93,8 @@ test_daemon_killed_at_each_step_of_loading() {
 		esac
 		# Nothing of a dead process lingers: at most the pinned program.
 		# The kernel frees a dead process's programs after a grace
-		# period, not when it dies (7.2 with its backstops: a second).
+		# period, not when it dies (on 7.2 the trackers were still
+		# listed right after the kill, once).
 		wait_until 10 counts_are "$want" "$want" $((2 * want))
 		assert_eq "$want" "$(tracing_links)" "tracing links after a kill at '$point'"
 		assert_eq "$want" "$(our_programs)" "mptcpify programs after a kill at '$point'"
