@@ -166,7 +166,7 @@ test_storm_no_socket_stays_tcp() {
 	6.12:*) assert_eq 0 "$backstops" "backstops on 6.12 (voluntary preemption)" ;;
 	esac
 	for i in 1 2 3 4 5 6 7 8; do
-		"$(prog sockloop)" --storm 15 >"/tmp/storm.$i" 2>&1 &
+		"$(prog sockloop)" --storm 10 >"/tmp/storm.$i" 2>&1 &
 	done
 	wait
 	mptcp=$(sum_storms mptcp /tmp/storm.*)
@@ -185,6 +185,7 @@ test_storm_no_socket_stays_tcp() {
 # The instruction-count benchmark (tests/bench/icount.sh) still runs and
 # prints its table: tiny sizes, not its numbers (benchmarks never gate CI).
 # timeout: 300
+# once: the script's own working, checked on the first kernel
 test_icount_benchmark_runs() {
 	need_hook
 	ICOUNT_ITERS=300 ICOUNT_REPS=1 ICOUNT_ROUNDS=1 ICOUNT_COMM_RULES=20 ICOUNT_SIBLINGS=2 \
@@ -197,6 +198,7 @@ test_icount_benchmark_runs() {
 
 # So does the per-program one (prog-cost.sh): every row has statistics.
 # timeout: 200
+# once: the script's own working, checked on the first kernel
 test_progcost_benchmark_runs() {
 	need_hook
 	PROGCOST_ITERS=200 PROGCOST_COMM_RULES=20 PROGCOST_SIBLINGS=2 \
