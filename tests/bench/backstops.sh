@@ -9,7 +9,7 @@
 # per storm (default 15).
 P=/usr/libexec/mptcpify-test
 SEC=${BACKSTOPS_SECONDS:-15}
-stat() { mptcpify --json status | tr ',{' '\n\n' | sed -n "s/^\"$1\":\([0-9]*\).*/\1/p"; }
+. /suite/bench/bench-lib.sh
 sum() { key=$1; shift; cat "$@" | sed -n "s/^$key=//p" | awk '{ s += $1 } END { print s + 0 }'; }
 echo "8 x sockloop --storm $SEC on $(nproc) CPUs, kernel $(uname -r), $(date -u +%F)"
 printf '  %-10s %10s %10s %10s %16s\n' backstops sockets tcp "tcp %" "primary skipped"
@@ -22,6 +22,6 @@ for n in 0 1 2 3; do
 	total=$(sum sockets /tmp/bs.*) tcp=$(sum tcp /tmp/bs.*)
 	printf '  %-10s %10s %10s %10s %16s\n' "$n" "$total" "$tcp" \
 		"$(awk -v t="$tcp" -v n="$total" 'BEGIN { printf "%.3f", n ? t * 100 / n : 0 }')" \
-		"$(stat missed_by_kernel)"
+		"$(status_number missed_by_kernel)"
 done
 mptcpify unload >/dev/null

@@ -24,10 +24,7 @@ OUT=/tmp/icount.txt
 bad=0
 : >$OUT
 
-in_cg() {  # in_cg DIR CMD...: run CMD inside cgroup DIR
-	d=$1; shift
-	sh -c 'echo $$ >"$1/cgroup.procs"; shift; exec "$@"' sh "$d" "$@"
-}
+. /suite/bench/bench-lib.sh
 measure() {  # measure ROW EXPECTED_PROTO CGROUP [SOCKLOOP ARGS]
 	row=$1 want=$2 dir=$3; shift 3
 	out=$(in_cg "$dir" $P/sockloop --iters "$ITERS" --reps "$REPS" "$@")
@@ -35,22 +32,6 @@ measure() {  # measure ROW EXPECTED_PROTO CGROUP [SOCKLOOP ARGS]
 	med=$(echo "$out" | sed -n 's/^median_ns_per_iter=//p')
 	[ "$proto" = "$want" ] || { echo "row $row: protocol $proto, expected $want" >&2; bad=1; }
 	echo "$row $med" >>$OUT
-}
-big_rules() {
-	names=""
-	for i in $(seq "$NCOMM"); do names="$names c$i"; done
-	mptcpify attach --runtime --comm $names >/dev/null
-	# 1,000 cgroup rules: 100 siblings on each of 10 levels of one tree.
-	args="" d=$CG/bs
-	for l in 1 2 3 4 5 6 7 8 9 10; do
-		for k in $(seq "$NSIB"); do mkdir -p $d/s$k; args="$args --cgroup $d/s$k"; done
-		d=$d/a$l
-		mkdir -p $d
-	done
-	mptcpify attach --runtime $args >/dev/null
-}
-backstops_now() {
-	mptcpify --json status | tr ',{' '\n\n' | sed -n 's/^"backstops":\([0-9]*\).*/\1/p'
 }
 mkdir -p $DEEP
 # Warm-up: the first runs of a boot cost more.
@@ -71,7 +52,7 @@ for round in $(seq "$ROUNDS"); do
 	measure rule1 6 $CG
 	# Where backstops are attached, what each copy costs: the same row with
 	# fewer (MPTCPIFY_BACKSTOPS; bench-backstops has the sockets each loses).
-	auto=$(backstops_now)
+	auto=$(status_number backstops)
 	if [ "${auto:-0}" -gt 0 ]; then
 		for b in $(seq 0 $((auto - 1))); do
 			mptcpify unload >/dev/null
@@ -81,7 +62,7 @@ for round in $(seq "$ROUNDS"); do
 		mptcpify unload >/dev/null
 		mptcpify attach --runtime --comm nothing >/dev/null
 	fi
-	big_rules
+	big_rules "$NCOMM" "$NSIB" $CG/bs   # 1,000 cgroup rules by default
 	measure big_root 6 $CG
 	measure big_deep 6 $DEEP
 	mptcpify unload >/dev/null
@@ -90,7 +71,7 @@ for round in $(seq "$ROUNDS"); do
 	mptcpify unload >/dev/null
 	mptcpify attach --runtime --cgroup $CG/bc/b1 >/dev/null
 	measure cgsel_deep 262 $DEEP
-	backstops=$(backstops_now)
+	backstops=$(status_number backstops)
 	mptcpify unload >/dev/null
 done
 med() { awk -v r="$1" '$1 == r { print $2 }' $OUT | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }

@@ -21,10 +21,7 @@ CG=/sys/fs/cgroup
 DEEP=$CG/pc/b1/b2/b3/b4/b5/b6/b7/b8/b9/b10
 bad=0
 
-in_cg() {  # in_cg DIR CMD...: run CMD inside cgroup DIR
-	d=$1; shift
-	sh -c 'echo $$ >"$1/cgroup.procs"; shift; exec "$@"' sh "$d" "$@"
-}
+. /suite/bench/bench-lib.sh
 # "NAME RUN_TIME_NS RUN_CNT" for every tracing program.
 prog_stats() {
 	bpftool -j prog show 2>/dev/null | tr '{' '\n' | grep '"type":"tracing"' |
@@ -52,18 +49,6 @@ row() {
 		      printf "  %-44s %8.0f %10.0f %6d\n", label, first, total / calls, n }
 	' /tmp/pc.before /tmp/pc.after || bad=1
 }
-big_rules() {
-	names=""
-	for i in $(seq "$NCOMM"); do names="$names c$i"; done
-	mptcpify attach --runtime --comm $names >/dev/null
-	args="" d=$CG/ps
-	for l in 1 2 3 4 5 6 7 8 9 10; do
-		for k in $(seq "$NSIB"); do mkdir -p $d/s$k; args="$args --cgroup $d/s$k"; done
-		d=$d/a$l
-		mkdir -p $d
-	done
-	mptcpify attach --runtime $args >/dev/null
-}
 
 mkdir -p $DEEP /sys/fs/bpf/bench
 mptcpify unload >/dev/null 2>&1
@@ -78,7 +63,7 @@ rm /sys/fs/bpf/bench/empty
 mptcpify attach --runtime --comm nothing >/dev/null
 row "ours, not selected, 1 comm rule" 6 $CG
 row "ours, not selected, 1 comm rule, 10 deep" 6 $DEEP
-big_rules
+big_rules "$NCOMM" "$NSIB" $CG/ps
 row "ours, not selected, 11k rules, root cgroup" 6 $CG
 row "ours, not selected, 11k rules, 10 deep" 6 $DEEP
 mptcpify unload >/dev/null

@@ -136,6 +136,12 @@ wait_until() {
 	done
 }
 
+# status_number NAME: the number NAME has in `mptcpify --json status` (a
+# global counter, "backstops", a fallback counter...), empty when absent.
+status_number() {
+	mptcpify --json status | tr ',{' '\n\n' | sed -n "s/^\"$1\":\([0-9]*\).*/\1/p"
+}
+
 # --- network namespaces -----------------------------------------------------
 # netns_setup [PATHS]: namespaces $NS_CLI and $NS_SRV joined by PATHS (1 or 2)
 # veth pairs. Path N is ethN on both sides, client 10.0.N.1/24, server

@@ -207,6 +207,7 @@ done
 mkdir -p "$ov/suite/bench"
 install -m 0755 "$HERE/../bench/icount.sh" "$ov/suite/bench/icount.sh"
 install -m 0755 "$HERE/../bench/prog-cost.sh" "$ov/suite/bench/prog-cost.sh"
+install -m 0644 "$HERE/../bench/bench-lib.sh" "$ov/suite/bench/bench-lib.sh"
 
 cli=${MPTCPIFY_CLI:-$build/loader/mptcpify}
 if [ -x "$cli" ]; then

@@ -7,9 +7,6 @@ proto_of() {
 	"$(prog sockprobe)" "$@" | sed -n 's/^protocol=//p'
 }
 
-counter() {  # counter NAME: a global counter from `status --json`
-	mptcpify --json status | tr ',{' '\n\n' | sed -n "s/^\"$1\":\([0-9]*\).*/\1/p"
-}
 
 test_guide_iperf3_scenario() {
 	need_hook
@@ -50,7 +47,7 @@ test_rewritten_variants() {
 test_untouched_variants() {
 	need_hook
 	expect_exit 0 mptcpify attach --runtime --comm sockprobe
-	before=$(counter rewritten_to_mptcp)
+	before=$(status_number rewritten_to_mptcp)
 	assert_eq 17 "$(proto_of -4 --type dgram)" "UDP"
 	assert_eq 0 "$(proto_of --unix --type stream)" "AF_UNIX stream"
 	assert_eq 255 "$(proto_of -4 --type raw --proto 255)" "raw socket"
@@ -58,7 +55,7 @@ test_untouched_variants() {
 	# AF_INET SOCK_SEQPACKET has no protocol here: the same error as without us.
 	"$(prog sockprobe)" -4 --type seqpacket >/tmp/seq.txt 2>&1 && fail "seqpacket unexpectedly worked"
 	grep -q 'error=' /tmp/seq.txt || fail "seqpacket: no error reported"
-	assert_eq "$before" "$(counter rewritten_to_mptcp)" "none of these counted as rewritten"
+	assert_eq "$before" "$(status_number rewritten_to_mptcp)" "none of these counted as rewritten"
 }
 
 test_static_and_raw_syscall_programs() {
@@ -121,10 +118,10 @@ test_netns_with_mptcp_disabled_keeps_tcp() {
 	ip netns add nomptcp
 	ip netns exec nomptcp sysctl -w net.mptcp.enabled=0 >/dev/null
 	expect_exit 0 mptcpify attach --runtime --comm sockprobe
-	before=$(counter kept_tcp_mptcp_disabled)
+	before=$(status_number kept_tcp_mptcp_disabled)
 	out=$(ip netns exec nomptcp "$(prog sockprobe)" -4) || fail "socket() failed in the netns: $out"
 	assert_eq $TCP "$(echo "$out" | sed -n 's/^protocol=//p')" "netns with net.mptcp.enabled=0"
-	assert_eq $((before + 1)) "$(counter kept_tcp_mptcp_disabled)" "counted as kept TCP"
+	assert_eq $((before + 1)) "$(status_number kept_tcp_mptcp_disabled)" "counted as kept TCP"
 	mptcpify --json list | grep -q '"comm":"sockprobe","hits":0' ||
 		fail "a socket kept TCP counted as the rule's hit: $(mptcpify --json list)"
 	assert_eq $MPTCP "$(proto_of -4)" "the initial netns still rewrites"

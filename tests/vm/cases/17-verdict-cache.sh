@@ -3,7 +3,7 @@
 # cached per cgroup and the name filter must never outlive the rules they
 # were made under.
 
-walks() { mptcpify --json status | tr ',{' '\n\n' | sed -n 's/^"cgroup_walks":\([0-9]*\).*/\1/p'; }
+walks() { status_number cgroup_walks; }
 
 # 100 rounds: a cgroup whose "not selected" verdict is cached is selected as
 # soon as attach returns, and left again as soon as detach returns; the same

@@ -13,7 +13,7 @@ sum_storms() {  # sum_storms KEY FILES...: add up KEY=N over storm outputs
 test_storm_while_rules_change() {
 	need_hook
 	expect_exit 0 mptcpify attach --runtime --comm sockloop
-	before=$(mptcpify --json status | tr ',{' '\n\n' | sed -n 's/^"rewritten_to_mptcp":\([0-9]*\).*/\1/p')
+	before=$(status_number rewritten_to_mptcp)
 	for i in 1 2 3 4 5 6 7 8; do
 		"$(prog sockloop)" --storm 10 >"/tmp/storm.$i" 2>&1 &
 	done
@@ -37,7 +37,7 @@ test_storm_while_rules_change() {
 	assert_eq "$total" "$mptcp" "MPTCP = sockets opened"
 	hits=$(mptcpify --json list | sed -n 's/.*"comm":"sockloop","hits":\([0-9]*\).*/\1/p')
 	assert_eq "$mptcp" "$hits" "the rule's hit counter equals the sockets opened"
-	after=$(mptcpify --json status | tr ',{' '\n\n' | sed -n 's/^"rewritten_to_mptcp":\([0-9]*\).*/\1/p')
+	after=$(status_number rewritten_to_mptcp)
 	assert_eq "$mptcp" "$((after - before))" "the global counter equals the sockets opened"
 }
 
@@ -173,8 +173,8 @@ test_storm_no_socket_stays_tcp() {
 	tcp=$(sum_storms tcp /tmp/storm.*)
 	total=$(sum_storms sockets /tmp/storm.*)
 	mptcpify status | grep -E 'missed_by_kernel|backstop'
-	missed=$(mptcpify --json status | tr ',{' '\n\n' | sed -n 's/^"missed_by_kernel":\([0-9]*\).*/\1/p')
-	rescued=$(mptcpify --json status | tr ',{' '\n\n' | sed -n 's/^"rewritten_by_backstop":\([0-9]*\).*/\1/p')
+	missed=$(status_number missed_by_kernel)
+	rescued=$(status_number rewritten_by_backstop)
 	echo "sockets: $total (mptcp $mptcp, tcp $tcp); primary skipped $missed, backstops rewrote $rescued"
 	assert_eq 0 "$(sum_storms errors /tmp/storm.*)" "socket() errors during the storm"
 	[ "$total" -ge 20000 ] || fail "only $total sockets in the storm: too few to tell"

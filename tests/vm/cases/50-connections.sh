@@ -11,10 +11,6 @@ conn_json() {
 # json_field KEY: the value of KEY in one object a line (strings unquoted).
 json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
 
-# status_fallbacks NAME: a fallback counter from `status --json`.
-status_fallbacks() {
-	mptcpify --json status | tr ',{' '\n\n' | sed -n "s/^\"$1\":\([0-9]*\).*/\1/p"
-}
 
 # The keys mptcpify(8) documents as stable, in every object.
 assert_keys() {
@@ -85,7 +81,7 @@ test_plain_tcp_server_fallback() {
 	cp "$(command -v ncat)" /tmp/plainsrv
 	/tmp/plainsrv -l -k --no-shutdown 4322 </dev/null >/dev/null &
 	wait_port 4322
-	before=$(status_fallbacks MPTcpExtMPCapableFallbackSYNACK)
+	before=$(status_number MPTcpExtMPCapableFallbackSYNACK)
 	[ -n "$before" ] || fail "status --json has no MPTcpExtMPCapableFallbackSYNACK"
 	sleep 120 | ncat 127.0.0.1 4322 >/dev/null &
 	wait_until 10 sh -c "$SS -HM state established | grep -q ." || fail "client socket is not MPTCP"
@@ -100,7 +96,7 @@ test_plain_tcp_server_fallback() {
 	assert_eq "127.0.0.1:4322" "$(json_field remote </tmp/objs.txt)" "remote"
 	# The kernel's counter, read by nstat and shown by status, moved by one.
 	assert_eq $((before + 1)) "$(nstat_get MPTcpExtMPCapableFallbackSYNACK)" "nstat"
-	assert_eq $((before + 1)) "$(status_fallbacks MPTcpExtMPCapableFallbackSYNACK)" "status"
+	assert_eq $((before + 1)) "$(status_number MPTcpExtMPCapableFallbackSYNACK)" "status"
 	expect_exit 0 mptcpify status
 	grep -q '^warn  mptcp fallbacks .*MPTcpExtMPCapableFallbackSYNACK' "$LAST_OUT" || fail "status text"
 	expect_exit 0 mptcpify connections
