@@ -185,7 +185,10 @@ int rule_set_all(struct state *s, bool on)
 	return config_write(s, &cfg);
 }
 
-static int count_keys(int fd, size_t key_size, __u32 *n)
+/* Walks the keys of map fd (at most MPTCPIFY_CGROUP_PATH_LEN bytes each),
+ * calling fn on each when it is not NULL; *n gets their number. */
+static int walk_keys(int fd, size_t key_size, void (*fn)(const void *key, void *arg), void *arg,
+		     __u32 *n)
 {
 	char key[MPTCPIFY_CGROUP_PATH_LEN], next[MPTCPIFY_CGROUP_PATH_LEN];
 	void *prev = NULL;
@@ -195,8 +198,15 @@ static int count_keys(int fd, size_t key_size, __u32 *n)
 		(*n)++;
 		memcpy(key, next, key_size);
 		prev = key;
+		if (fn)
+			fn(key, arg);
 	}
 	return errno == ENOENT ? 0 : -errno;
+}
+
+static int count_keys(int fd, size_t key_size, __u32 *n)
+{
+	return walk_keys(fd, key_size, NULL, NULL, n);
 }
 
 static unsigned path_depth(const char *rel)
@@ -246,38 +256,44 @@ static int cgroup_levels(struct state *s, __u32 *levels)
 	return 0;
 }
 
-static void set_name_bits(int fd, __u64 *words)
+static void set_name_bit(const void *key, void *words)
 {
-	char key[MPTCPIFY_COMM_LEN], next[MPTCPIFY_COMM_LEN];
-	bool first = true;
+	__u64 w[2];
+	__u32 bit;
 
-	while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
-		__u64 w[2];
-		__u32 bit;
-
-		memcpy(key, next, sizeof(key));
-		first = false;
-		memcpy(w, key, sizeof(w));
-		bit = mptcpify_name_hash(w[0], w[1] & mptcpify_name_last_word_mask());
-		words[bit / 64] |= 1ULL << (bit % 64);
-	}
+	memcpy(w, key, sizeof(w));
+	bit = mptcpify_name_hash(w[0], w[1] & mptcpify_name_last_word_mask());
+	((__u64 *)words)[bit / 64] |= 1ULL << (bit % 64);
 }
 
-int name_filter_write(int filter_fd, int comm_fd, int exclude_fd)
+/* Counts the comm rules and the excludes and, when filter_fd >= 0, rewrites
+ * name_filter from their names: one walk of each map for both. */
+static int scan_names(int filter_fd, int comm_fd, int exclude_fd, __u32 *n_comm, __u32 *n_exclude)
 {
 	static __u32 keys[MPTCPIFY_NAME_FILTER_WORDS];
 	static __u64 words[MPTCPIFY_NAME_FILTER_WORDS];
 	__u32 n = MPTCPIFY_NAME_FILTER_WORDS;
+	int r;
 
 	memset(words, 0, sizeof(words));
+	r = walk_keys(comm_fd, MPTCPIFY_COMM_LEN, set_name_bit, words, n_comm);
+	if (!r)
+		r = walk_keys(exclude_fd, MPTCPIFY_COMM_LEN, set_name_bit, words, n_exclude);
+	if (r || filter_fd < 0)
+		return r;
 	for (__u32 i = 0; i < n; i++)
 		keys[i] = i;
-	set_name_bits(comm_fd, words);
-	set_name_bits(exclude_fd, words);
 	/* One call for the whole bitmap. Bits of names still present are set
 	 * in the old value and in the new one alike, so no name rule is ever
 	 * missed while it is rewritten. */
 	return bpf_map_update_batch(filter_fd, keys, words, &n, NULL) < 0 ? -errno : 0;
+}
+
+int name_filter_write(int filter_fd, int comm_fd, int exclude_fd)
+{
+	__u32 n_comm, n_exclude;
+
+	return scan_names(filter_fd, comm_fd, exclude_fd, &n_comm, &n_exclude);
 }
 
 int rules_recount(struct state *s)
@@ -286,7 +302,8 @@ int rules_recount(struct state *s)
 	int r = config_read(s, &cfg);
 
 	if (!r)
-		r = count_keys(s->map_fd[MAP_COMM], MPTCPIFY_COMM_LEN, &cfg.n_comm);
+		r = scan_names(s->map_fd[MAP_NAMES], s->map_fd[MAP_COMM], s->map_fd[MAP_EXCLUDE],
+			       &cfg.n_comm, &cfg.n_exclude);
 	if (!r)
 		r = count_keys(s->map_fd[MAP_CGROUP], sizeof(__u64), &cfg.n_cgroup);
 	if (!r) {
@@ -301,10 +318,6 @@ int rules_recount(struct state *s)
 	}
 	if (!r)
 		r = cgroup_levels(s, &cfg.levels);
-	if (!r)
-		r = count_keys(s->map_fd[MAP_EXCLUDE], MPTCPIFY_COMM_LEN, &cfg.n_exclude);
-	if (!r && s->map_fd[MAP_NAMES] >= 0)
-		r = name_filter_write(s->map_fd[MAP_NAMES], s->map_fd[MAP_COMM], s->map_fd[MAP_EXCLUDE]);
 	if (!r)
 		r = config_write(s, &cfg);
 	return r;

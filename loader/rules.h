@@ -27,7 +27,8 @@ int cgroup_rules_foreach(struct state *s, cgroup_visit_fn fn, void *userdata);
 int rule_set_all(struct state *s, bool on);
 /* Empties the rule maps and system-wide mode; keeps counters. */
 int rules_clear(struct state *s);
-/* Recomputes n_comm / n_cgroup / n_exclude in the config map. */
+/* Recomputes n_comm / n_cgroup / n_exclude / levels in the config map (and
+ * bumps its generation), after rewriting name_filter. */
 int rules_recount(struct state *s);
 /* Rewrites map name_filter from the names in comm_rules and comm_exclude.
  * 0 or -errno. */
