@@ -9,6 +9,7 @@
 #include <limits.h>
 
 #include "cgroups.h"
+#include "map_util.h"
 #include "rules.h"
 #include "util.h"
 
@@ -18,22 +19,10 @@ void comm_key(const char *comm, char key[MPTCPIFY_COMM_LEN])
 	strncpy(key, comm, MPTCPIFY_COMM_LEN - 1);
 }
 
-int rules_ncpus(void)
-{
-	static int n;
-
-	if (!n) {
-		n = libbpf_num_possible_cpus();
-		if (n <= 0)
-			n = 1;
-	}
-	return n;
-}
-
 /* Per-CPU value buffer, zeroed: new rules start with no hits. */
 static struct mptcpify_rule *percpu_zero(void)
 {
-	return calloc(rules_ncpus(), sizeof(struct mptcpify_rule));
+	return calloc(map_ncpus(), sizeof(struct mptcpify_rule));
 }
 
 /* The rule maps are not preallocated: the kernel takes each new element
@@ -65,7 +54,7 @@ static int add_flags(int fd, const void *key, struct mptcpify_rule *v, uint32_t 
 		return -errno;
 	if ((v[0].flags & flags) == flags)
 		return -EEXIST;
-	for (int c = 0; c < rules_ncpus(); c++)
+	for (int c = 0; c < map_ncpus(); c++)
 		v[c].flags |= flags;
 	if (update_elem(fd, key, v, BPF_EXIST) < 0)
 		return -errno;
@@ -78,7 +67,7 @@ static int add_key(int fd, const void *key, uint32_t flags)
 
 	if (!v)
 		return -ENOMEM;
-	for (int c = 0; c < rules_ncpus(); c++)
+	for (int c = 0; c < map_ncpus(); c++)
 		v[c].flags = flags;
 	if (update_elem(fd, key, v, BPF_NOEXIST) < 0)
 		return errno == EEXIST ? add_flags(fd, key, v, flags) : -errno;
@@ -185,30 +174,6 @@ int rule_set_all(struct state *s, bool on)
 	return config_write(s, &cfg);
 }
 
-/* Walks the keys of map fd (at most MPTCPIFY_CGROUP_PATH_LEN bytes each),
- * calling fn on each when it is not NULL; *n gets their number. */
-static int walk_keys(int fd, size_t key_size, void (*fn)(const void *key, void *arg), void *arg,
-		     __u32 *n)
-{
-	char key[MPTCPIFY_CGROUP_PATH_LEN], next[MPTCPIFY_CGROUP_PATH_LEN];
-	void *prev = NULL;
-
-	*n = 0;
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		(*n)++;
-		memcpy(key, next, key_size);
-		prev = key;
-		if (fn)
-			fn(key, arg);
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-static int count_keys(int fd, size_t key_size, __u32 *n)
-{
-	return walk_keys(fd, key_size, NULL, NULL, n);
-}
-
 static unsigned path_depth(const char *rel)
 {
 	unsigned d = 0;
@@ -256,64 +221,24 @@ static int cgroup_levels(struct state *s, __u32 *levels)
 	return 0;
 }
 
-static void set_name_bit(const void *key, void *words)
-{
-	__u64 w[2];
-	__u32 bit;
-
-	memcpy(w, key, sizeof(w));
-	bit = mptcpify_name_hash(w[0], w[1] & mptcpify_name_last_word_mask());
-	((__u64 *)words)[bit / 64] |= 1ULL << (bit % 64);
-}
-
-/* Counts the comm rules and the excludes and, when filter_fd >= 0, rewrites
- * name_filter from their names: one walk of each map for both. */
-static int scan_names(int filter_fd, int comm_fd, int exclude_fd, __u32 *n_comm, __u32 *n_exclude)
-{
-	static __u32 keys[MPTCPIFY_NAME_FILTER_WORDS];
-	static __u64 words[MPTCPIFY_NAME_FILTER_WORDS];
-	__u32 n = MPTCPIFY_NAME_FILTER_WORDS;
-	int r;
-
-	memset(words, 0, sizeof(words));
-	r = walk_keys(comm_fd, MPTCPIFY_COMM_LEN, set_name_bit, words, n_comm);
-	if (!r)
-		r = walk_keys(exclude_fd, MPTCPIFY_COMM_LEN, set_name_bit, words, n_exclude);
-	if (r || filter_fd < 0)
-		return r;
-	for (__u32 i = 0; i < n; i++)
-		keys[i] = i;
-	/* One call for the whole bitmap. Bits of names still present are set
-	 * in the old value and in the new one alike, so no name rule is ever
-	 * missed while it is rewritten. */
-	return bpf_map_update_batch(filter_fd, keys, words, &n, NULL) < 0 ? -errno : 0;
-}
-
-int name_filter_write(int filter_fd, int comm_fd, int exclude_fd)
-{
-	__u32 n_comm, n_exclude;
-
-	return scan_names(filter_fd, comm_fd, exclude_fd, &n_comm, &n_exclude);
-}
-
 int rules_recount(struct state *s)
 {
 	struct mptcpify_config cfg;
 	int r = config_read(s, &cfg);
 
 	if (!r)
-		r = scan_names(s->map_fd[MAP_NAMES], s->map_fd[MAP_COMM], s->map_fd[MAP_EXCLUDE],
+		r = name_filter_scan(s->map_fd[MAP_NAMES], s->map_fd[MAP_COMM], s->map_fd[MAP_EXCLUDE],
 			       &cfg.n_comm, &cfg.n_exclude);
 	if (!r)
-		r = count_keys(s->map_fd[MAP_CGROUP], sizeof(__u64), &cfg.n_cgroup);
+		r = map_count_keys(s->map_fd[MAP_CGROUP], sizeof(__u64), &cfg.n_cgroup);
 	if (!r) {
 		/* Path rules count too: the kernel adds their ids at mkdir(), and
 		 * the hook must not skip the walk before the first one is there. */
 		__u32 n_paths = 0, n_globs = 0;
 
-		r = count_keys(s->map_fd[MAP_PATHS], MPTCPIFY_CGROUP_PATH_LEN, &n_paths);
+		r = map_count_keys(s->map_fd[MAP_PATHS], MPTCPIFY_CGROUP_PATH_LEN, &n_paths);
 		if (!r)
-			r = count_keys(s->map_fd[MAP_GLOBS], MPTCPIFY_CGROUP_PATH_LEN, &n_globs);
+			r = map_count_keys(s->map_fd[MAP_GLOBS], MPTCPIFY_CGROUP_PATH_LEN, &n_globs);
 		cfg.n_cgroup += n_paths + n_globs;
 	}
 	if (!r)
@@ -357,7 +282,7 @@ int rules_clear(struct state *s)
 
 int stats_read(struct state *s, uint64_t out[MPTCPIFY_STAT_MAX])
 {
-	_cleanup_free_ __u64 *v = calloc(rules_ncpus(), sizeof(__u64));
+	_cleanup_free_ __u64 *v = calloc(map_ncpus(), sizeof(__u64));
 
 	if (!v)
 		return -ENOMEM;
@@ -365,7 +290,7 @@ int stats_read(struct state *s, uint64_t out[MPTCPIFY_STAT_MAX])
 		out[i] = 0;
 		if (bpf_map_lookup_elem(s->map_fd[MAP_STATS], &i, v) < 0)
 			return -errno;
-		for (int c = 0; c < rules_ncpus(); c++)
+		for (int c = 0; c < map_ncpus(); c++)
 			out[i] += v[c];
 	}
 	return 0;
@@ -392,7 +317,7 @@ int rules_foreach(struct state *s, enum state_map map, rule_visit_fn fn, void *u
 				continue;
 			return -errno;
 		}
-		for (int c = 0; c < rules_ncpus(); c++)
+		for (int c = 0; c < map_ncpus(); c++)
 			hits += v[c].hits;
 		r = fn(key, hits, v[0].flags, userdata);
 		if (r)

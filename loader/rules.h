@@ -30,10 +30,6 @@ int rules_clear(struct state *s);
 /* Recomputes n_comm / n_cgroup / n_exclude / levels in the config map (and
  * bumps its generation), after rewriting name_filter. */
 int rules_recount(struct state *s);
-/* Rewrites map name_filter from the names in comm_rules and comm_exclude.
- * 0 or -errno. */
-int name_filter_write(int filter_fd, int comm_fd, int exclude_fd);
-
 int config_read(struct state *s, struct mptcpify_config *cfg);
 
 /* Per-CPU sums. */
@@ -43,9 +39,6 @@ typedef int (*rule_visit_fn)(const void *key, uint64_t hits, uint32_t flags, voi
 /* Visits every entry of a comm rule map (MAP_COMM, MAP_EXCLUDE) with its
  * summed hit count and flags. */
 int rules_foreach(struct state *s, enum state_map map, rule_visit_fn fn, void *userdata);
-
-/* Possible CPUs: the number of values in a per-CPU map's lookup. */
-int rules_ncpus(void);
 
 /* The kernel key for a comm: NUL padded to MPTCPIFY_COMM_LEN. */
 void comm_key(const char *comm, char key[MPTCPIFY_COMM_LEN]);

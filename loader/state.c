@@ -601,7 +601,7 @@ static int upgrade(struct state *s)
 			goto out;
 		}
 	}
-	r = migrated_read(s, &m);
+	r = migrated_read(s->map_fd, &m);
 	if (r)
 		goto out;
 	debug("upgrading the state pinned under %s (%zu comm, %zu exclude, %zu cgroup rules)",

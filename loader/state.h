@@ -10,20 +10,7 @@
 
 #define DEFAULT_PIN_ROOT "/sys/fs/bpf/mptcpify"
 
-enum state_map {
-	MAP_CONFIG,
-	MAP_COMM,
-	MAP_EXCLUDE,
-	MAP_CGROUP,
-	MAP_STATS,
-	MAP_EVENTS,
-	MAP_PATHS,
-	MAP_GLOBS,
-	MAP_RETIRED,
-	MAP_READERS,
-	MAP_NAMES,                /* ABI 4 */
-	MAP__COUNT,
-};
+#include "pinned_maps.h"
 
 extern const char *const state_map_names[MAP__COUNT];
 

@@ -16,7 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "mptcpify.skel.h"
-#include "rules.h"
+#include "map_util.h"
 #include "upgrade.h"
 #include "util.h"
 
@@ -78,7 +78,7 @@ static int convert_abi2_cgroup(const void *old, void *new)
 	const struct old_percpu_rule *o = old;
 	struct mptcpify_cgroup_rule *v = new;
 
-	for (int c = 0; c < rules_ncpus(); c++) {
+	for (int c = 0; c < map_ncpus(); c++) {
 		v->hits += o[c].hits;
 		v->flags |= o[c].flags;
 	}
@@ -86,54 +86,54 @@ static int convert_abi2_cgroup(const void *old, void *new)
 	return 0;
 }
 
-int migrated_read(struct state *s, struct migrated *m)
+int migrated_read(const int map_fd[MAP__COUNT], struct migrated *m)
 {
-	size_t pc_rule = rules_ncpus() * sizeof(struct mptcpify_rule);
+	size_t pc_rule = map_ncpus() * sizeof(struct mptcpify_rule);
 	struct mptcpify_config cfg = {};
 	struct bpf_map_info mi = {};
 	__u32 zero = 0, len = sizeof(mi);
 	int r;
 
-	if (bpf_map_lookup_elem(s->map_fd[MAP_CONFIG], &zero, &cfg) < 0)
+	if (bpf_map_lookup_elem(map_fd[MAP_CONFIG], &zero, &cfg) < 0)
 		return fail(EXIT_INTERNAL, "cannot read the pinned config map: %s", strerror(errno));
 	m->abi = cfg.abi;
 	m->all = cfg.all;
-	r = read_hash(s->map_fd[MAP_COMM], MPTCPIFY_COMM_LEN, pc_rule, pc_rule, NULL,
+	r = read_hash(map_fd[MAP_COMM], MPTCPIFY_COMM_LEN, pc_rule, pc_rule, NULL,
 		      &m->comm, &m->n_comm);
 	if (!r)
-		r = read_hash(s->map_fd[MAP_EXCLUDE], MPTCPIFY_COMM_LEN, pc_rule, pc_rule, NULL,
+		r = read_hash(map_fd[MAP_EXCLUDE], MPTCPIFY_COMM_LEN, pc_rule, pc_rule, NULL,
 			      &m->exclude, &m->n_exclude);
 	if (!r && m->abi == 2)
-		r = read_hash(s->map_fd[MAP_CGROUP], sizeof(__u64),
-			      rules_ncpus() * sizeof(struct old_percpu_rule),
+		r = read_hash(map_fd[MAP_CGROUP], sizeof(__u64),
+			      map_ncpus() * sizeof(struct old_percpu_rule),
 			      sizeof(struct mptcpify_cgroup_rule), convert_abi2_cgroup,
 			      &m->cgroup, &m->n_cgroup);
 	else if (!r)
-		r = read_hash(s->map_fd[MAP_CGROUP], sizeof(__u64), sizeof(struct mptcpify_cgroup_rule),
+		r = read_hash(map_fd[MAP_CGROUP], sizeof(__u64), sizeof(struct mptcpify_cgroup_rule),
 			      sizeof(struct mptcpify_cgroup_rule), NULL, &m->cgroup, &m->n_cgroup);
-	if (!r && m->abi >= 3 && s->map_fd[MAP_PATHS] >= 0)
-		r = read_hash(s->map_fd[MAP_PATHS], MPTCPIFY_CGROUP_PATH_LEN,
+	if (!r && m->abi >= 3 && map_fd[MAP_PATHS] >= 0)
+		r = read_hash(map_fd[MAP_PATHS], MPTCPIFY_CGROUP_PATH_LEN,
 			      sizeof(struct mptcpify_path_rule), sizeof(struct mptcpify_path_rule),
 			      NULL, &m->paths, &m->n_paths);
-	if (!r && m->abi >= 3 && s->map_fd[MAP_GLOBS] >= 0)
-		r = read_hash(s->map_fd[MAP_GLOBS], MPTCPIFY_CGROUP_PATH_LEN,
+	if (!r && m->abi >= 3 && map_fd[MAP_GLOBS] >= 0)
+		r = read_hash(map_fd[MAP_GLOBS], MPTCPIFY_CGROUP_PATH_LEN,
 			      sizeof(struct mptcpify_glob_dir), sizeof(struct mptcpify_glob_dir),
 			      NULL, &m->globs, &m->n_globs);
 	if (r)
 		return fail(EXIT_INTERNAL, "cannot read the pinned rules to upgrade them: %s",
 			    strerror(-r));
-	if (m->abi >= 3 && s->map_fd[MAP_RETIRED] >= 0) {
+	if (m->abi >= 3 && map_fd[MAP_RETIRED] >= 0) {
 		m->retired = calloc(MPTCPIFY_MAX_RULE_NUMBER + 1, sizeof(__u64));
 		for (__u32 i = 0; m->retired && i <= MPTCPIFY_MAX_RULE_NUMBER; i++)
-			bpf_map_lookup_elem(s->map_fd[MAP_RETIRED], &i, &m->retired[i]);
+			bpf_map_lookup_elem(map_fd[MAP_RETIRED], &i, &m->retired[i]);
 	}
 	/* Counters are kept too, as far as both layouts have them. */
-	if (bpf_obj_get_info_by_fd(s->map_fd[MAP_STATS], &mi, &len) == 0 && mi.value_size == 8) {
+	if (bpf_obj_get_info_by_fd(map_fd[MAP_STATS], &mi, &len) == 0 && mi.value_size == 8) {
 		m->n_stats = mi.max_entries < MPTCPIFY_STAT_MAX ? mi.max_entries : MPTCPIFY_STAT_MAX;
-		m->stats = calloc(m->n_stats, rules_ncpus() * sizeof(__u64));
+		m->stats = calloc(m->n_stats, map_ncpus() * sizeof(__u64));
 		for (__u32 i = 0; m->stats && i < m->n_stats; i++)
-			bpf_map_lookup_elem(s->map_fd[MAP_STATS], &i,
-					    (char *)m->stats + i * rules_ncpus() * sizeof(__u64));
+			bpf_map_lookup_elem(map_fd[MAP_STATS], &i,
+					    (char *)m->stats + i * map_ncpus() * sizeof(__u64));
 	}
 	return 0;
 }
@@ -171,7 +171,7 @@ int migrated_restore(const struct migrated *m, struct mptcpify_bpf *skel)
 			r = -errno;
 	for (__u32 i = 0; !r && m->stats && i < m->n_stats; i++)
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.stats), &i,
-					(char *)m->stats + i * rules_ncpus() * sizeof(__u64), 0) < 0)
+					(char *)m->stats + i * map_ncpus() * sizeof(__u64), 0) < 0)
 			r = -errno;
 	if (!r && bpf_map_lookup_elem(cfg_fd, &zero, &cfg) < 0)
 		r = -errno;

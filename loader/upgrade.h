@@ -4,10 +4,11 @@
 #ifndef MPTCPIFY_UPGRADE_H
 #define MPTCPIFY_UPGRADE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mptcpify.h"
-#include "state.h"
+#include "pinned_maps.h"
 
 /* The oldest pinned layout an upgrade can read: ABI 2 (per-CPU cgroup id
  * rules, no path rules). */
@@ -28,8 +29,9 @@ struct migrated {
 	unsigned n_stats;
 };
 
-/* Reads every rule from the maps open in s. 0 or an exit status, printed. */
-int migrated_read(struct state *s, struct migrated *m);
+/* Reads every rule from the pinned maps open in map_fd (-1: not there, for
+ * maps newer than the pinned layout). 0 or an exit status, printed. */
+int migrated_read(const int map_fd[MAP__COUNT], struct migrated *m);
 
 struct mptcpify_bpf;
 /* Writes them into the maps of a loaded, not yet attached skeleton. */
