@@ -14,7 +14,7 @@ static bool needs_quotes(const char *v) {
 		looks_like_comment(v, n);
 }
 
-static void write_value(FILE *f, const char *key, const char *v) {
+void conf_write_value(FILE *f, const char *key, const char *v) {
 	fprintf(f, "%s = ", key);
 	if (!needs_quotes(v)) {
 		fprintf(f, "%s\n", v);
@@ -31,7 +31,7 @@ static void write_value(FILE *f, const char *key, const char *v) {
 
 static void write_list(FILE *f, const char *key, const struct conf_list *l) {
 	for (size_t i = 0; i < l->n; i++)
-		write_value(f, key, l->v[i]);
+		conf_write_value(f, key, l->v[i]);
 }
 
 int conf_format(const struct mptcpify_conf *c, char **ret, size_t *ret_len) {
@@ -61,6 +61,7 @@ int conf_format(const struct mptcpify_conf *c, char **ret, size_t *ret_len) {
 		fputs("\n[exclude]\n", f);
 		write_list(f, "comm", &c->exclude_comms);
 	}
+	conf_daemon_format(f, c);
 
 	if (fflush(f) != 0 || ferror(f))
 		return -ENOMEM;
