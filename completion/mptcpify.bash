@@ -10,7 +10,7 @@ _mptcpify() {
 		esac
 	done
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W "attach detach exclude list status run monitor load unload connections
+		COMPREPLY=($(compgen -W "attach detach exclude list status run monitor load unload connections metrics
 			--json --verbose --pin-root --config-dir --help --version" -- "$cur"))
 		return
 	fi

@@ -65,7 +65,8 @@ static const struct command_text texts[_CMD_MAX] = {
 	  "Run as mptcpify-bpf.service: load or adopt the pinned program, apply\n"
 	  "/etc/mptcpify/mptcpify.conf and conf.d/*.conf, log rewritten sockets (rate-limited),\n"
 	  "re-read the configuration on SIGHUP (a bad file is refused and the rules in force\n"
-	  "stay), and unload on SIGTERM unless --keep-on-stop.\n"
+	  "stay), write the metrics into metrics-dir when mptcpify.conf sets it, and unload\n"
+	  "on SIGTERM unless --keep-on-stop.\n"
 	  "  --keep-on-stop   leave the program attached and pinned when stopping\n" },
 	[CMD_LOAD] = { "load", "load",
 	  "Load, attach and pin the program and apply the saved configuration.\n" },
