@@ -156,10 +156,10 @@ int do_daemon(const struct cli *cli)
 		if (rb) {
 			/* Woken only when the ring fills (mptcpify.bpf.c,
 			 * emit_to): read what came after each wait. */
-			ring_buffer__poll(rb, 500);
+			ring_buffer__poll(rb, metrics_file_wait_ms(&mf, 500));
 			ring_buffer__consume(rb);
 		} else {
-			usleep(500 * 1000);
+			usleep(metrics_file_wait_ms(&mf, 500) * 1000);
 		}
 	}
 	notify("STOPPING=1");

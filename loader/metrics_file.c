@@ -204,8 +204,13 @@ void metrics_file_tick(struct metrics_file *m, bool now)
 	if (!now && (t.tv_sec < m->due.tv_sec ||
 		     (t.tv_sec == m->due.tv_sec && t.tv_nsec < m->due.tv_nsec)))
 		return;
-	m->due = t;
+	/* Every interval from the first write, whatever each write took;
+	 * after a stall (a suspended machine), from now on. */
 	m->due.tv_sec += m->interval;
+	if (m->due.tv_sec < t.tv_sec || (m->due.tv_sec == t.tv_sec && m->due.tv_nsec < t.tv_nsec)) {
+		m->due = t;
+		m->due.tv_sec += m->interval;
+	}
 
 	f = open_memstream(&text, &len);
 	if (!f || metrics_write(f, &o, &p) < 0) {
@@ -232,6 +237,18 @@ void metrics_file_tick(struct metrics_file *m, bool now)
 			printf("metrics: MPTCP connections counted again\n");
 		snprintf(m->said_connections, sizeof(m->said_connections), "%s", p.connections);
 	}
+}
+
+int metrics_file_wait_ms(const struct metrics_file *m, int max_ms)
+{
+	struct timespec t;
+	long long ms;
+
+	if (!m->dir)
+		return max_ms;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ms = (long long)(m->due.tv_sec - t.tv_sec) * 1000 + (m->due.tv_nsec - t.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms < max_ms ? (int)ms + 1 : max_ms;
 }
 
 void metrics_file_free(struct metrics_file *m)

@@ -37,6 +37,10 @@ void metrics_file_configure(struct metrics_file *m, const struct mptcpify_conf *
 /* Writes when due, or at once with now. Nothing without metrics-dir. */
 void metrics_file_tick(struct metrics_file *m, bool now);
 
+/* How long the caller may wait before the next tick is due: at most max_ms,
+ * less when a write is due sooner, so that writes keep their interval. */
+int metrics_file_wait_ms(const struct metrics_file *m, int max_ms);
+
 void metrics_file_free(struct metrics_file *m);
 
 #endif
