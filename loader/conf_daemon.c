@@ -98,16 +98,6 @@ bool conf_daemon_is_empty(const struct mptcpify_conf *c) {
 	return !c->metrics_dir && !c->metrics_interval;
 }
 
-void conf_daemon_format(FILE *f, const struct mptcpify_conf *c) {
-	if (conf_daemon_is_empty(c))
-		return;
-	fputs("\n[daemon]\n", f);
-	if (c->metrics_dir)
-		conf_write_value(f, "metrics-dir", c->metrics_dir);
-	if (c->metrics_interval)
-		fprintf(f, "metrics-interval = %u\n", c->metrics_interval);
-}
-
 int conf_daemon_set(struct mptcpify_conf *c, const char *key, const char *value,
 		    const char **why) {
 	unsigned interval;

@@ -14,7 +14,7 @@ static bool needs_quotes(const char *v) {
 		looks_like_comment(v, n);
 }
 
-void conf_write_value(FILE *f, const char *key, const char *v) {
+static void write_value(FILE *f, const char *key, const char *v) {
 	fprintf(f, "%s = ", key);
 	if (!needs_quotes(v)) {
 		fprintf(f, "%s\n", v);
@@ -31,7 +31,7 @@ void conf_write_value(FILE *f, const char *key, const char *v) {
 
 static void write_list(FILE *f, const char *key, const struct conf_list *l) {
 	for (size_t i = 0; i < l->n; i++)
-		conf_write_value(f, key, l->v[i]);
+		write_value(f, key, l->v[i]);
 }
 
 int conf_format(const struct mptcpify_conf *c, char **ret, size_t *ret_len) {
@@ -61,7 +61,13 @@ int conf_format(const struct mptcpify_conf *c, char **ret, size_t *ret_len) {
 		fputs("\n[exclude]\n", f);
 		write_list(f, "comm", &c->exclude_comms);
 	}
-	conf_daemon_format(f, c);
+	if (!conf_daemon_is_empty(c)) {
+		fputs("\n[daemon]\n", f);
+		if (c->metrics_dir)
+			write_value(f, "metrics-dir", c->metrics_dir);
+		if (c->metrics_interval)
+			fprintf(f, "metrics-interval = %u\n", c->metrics_interval);
+	}
 
 	if (fflush(f) != 0 || ferror(f))
 		return -ENOMEM;
