@@ -156,26 +156,9 @@ static int comm_sample(const void *key, uint64_t hits, uint32_t flags, void *ud)
 	return 0;
 }
 
-/* What the live ids of cgroup_rules add up to, per rule number. */
-struct per_number {
-	uint32_t live[MPTCPIFY_MAX_RULE_NUMBER + 1];
-	uint64_t hits[MPTCPIFY_MAX_RULE_NUMBER + 1];
-};
-
-static int sum_ids(uint64_t id, const struct mptcpify_cgroup_rule *v, void *ud)
-{
-	struct per_number *pn = ud;
-
-	if (v->number && v->number <= MPTCPIFY_MAX_RULE_NUMBER) {
-		pn->live[v->number]++;
-		pn->hits[v->number] += v->hits;
-	}
-	return 0;
-}
-
 struct path_ctx {
 	struct metrics_ctx *m;
-	const struct per_number *pn;
+	const struct path_rule_totals *pn;
 	enum { PATH_COUNT, PATH_HITS, PATH_LIVE } what;
 	unsigned n;
 };
@@ -219,7 +202,7 @@ static int id_sample(uint64_t id, const struct mptcpify_cgroup_rule *v, void *ud
 
 static int emit_rules(struct metrics_ctx *m)
 {
-	_cleanup_free_ struct per_number *pn = calloc(1, sizeof(*pn));
+	_cleanup_free_ struct path_rule_totals *pn = calloc(1, sizeof(*pn));
 	struct path_ctx pc = { .m = m, .what = PATH_COUNT };
 	struct mptcpify_config cfg = {};
 	uint64_t st[MPTCPIFY_STAT_MAX];
@@ -250,7 +233,7 @@ static int emit_rules(struct metrics_ctx *m)
 		prom_sample(&m->out, st[MPTCPIFY_STAT_ALL_HITS], "kind", "all",
 			    "target", "", NULL);
 	rules_foreach(&m->s, MAP_COMM, comm_sample, &rules);
-	cgroup_rules_foreach(&m->s, sum_ids, pn);
+	path_rule_totals_read(&m->s, pn);
 	pc.what = PATH_HITS;
 	path_rules_foreach(&m->s, path_sample, &pc);
 	cgroup_rules_foreach(&m->s, id_sample, m);
