@@ -74,7 +74,10 @@ test_counts_in_metrics_file() {
 	local hostile fb0 fb1 rewritten pids=()
 	T0=$(date +%s)
 	mkdir -p "$MDIR"
-	write_conf "[select]\ncomm = sockprobe\ncomm = mpsrv\n[daemon]\nmetrics-dir = $MDIR\nmetrics-interval = 1\n"
+	# As the README sets it up: a drop-in of its own in conf.d.
+	mkdir -p /etc/mptcpify/conf.d
+	printf '[daemon]\nmetrics-dir = %s\nmetrics-interval = 1\n' "$MDIR" >/etc/mptcpify/conf.d/metrics.conf
+	write_conf "[select]\ncomm = sockprobe\ncomm = mpsrv\n"
 	start_metrics_daemon
 	on_exit 'kill $(cat /tmp/metrics-pids 2>/dev/null) 2>/dev/null; rm -f /tmp/metrics-pids /usr/local/bin/mpsrv'
 	# The generator's work, as systemd sees it.
