@@ -11,7 +11,7 @@ _mptcpify() {
 	done
 	if [[ -z $cmd ]]; then
 		COMPREPLY=($(compgen -W "attach detach exclude list status run monitor enable disable
-			daemon load unload connections --json --verbose --pin-root --config-dir --help --version" -- "$cur"))
+			daemon load unload connections metrics --json --verbose --pin-root --config-dir --help --version" -- "$cur"))
 		return
 	fi
 	case $prev in

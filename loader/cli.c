@@ -65,7 +65,8 @@ static const struct command_text texts[_CMD_MAX] = {
 	  "Run as mptcpify-bpf.service: load or adopt the pinned program, apply\n"
 	  "/etc/mptcpify/mptcpify.conf and conf.d/*.conf, log rewritten sockets (rate-limited),\n"
 	  "re-read the configuration on SIGHUP (a bad file is refused and the rules in force\n"
-	  "stay), and unload on SIGTERM unless --keep-on-stop.\n"
+	  "stay), write the metrics into metrics-dir when mptcpify.conf sets it, and unload\n"
+	  "on SIGTERM unless --keep-on-stop.\n"
 	  "  --keep-on-stop   leave the program attached and pinned when stopping\n" },
 	[CMD_LOAD] = { "load", "load",
 	  "Load, attach and pin the program and apply the saved configuration.\n" },
@@ -79,6 +80,12 @@ static const struct command_text texts[_CMD_MAX] = {
 	  "only their own processes in their own network namespace.\n"
 	  "  --selected       only programs selected by a comm rule or system-wide mode\n"
 	  "  --listening      include listening sockets\n" },
+	[CMD_METRICS] = { "metrics", "metrics",
+	  "Print what mptcpify knows in the Prometheus text format (node_exporter's textfile\n"
+	  "collector reads it): whether it is loaded and its ABI, the hook's counters, the\n"
+	  "sockets each rule made MPTCP, the MPTCP connections of each program by verdict\n"
+	  "and their subflows, the kernel's MPTcpExt fallback counters. The daemon writes\n"
+	  "the same text to metrics-dir (mptcpify.conf(5)). See mptcpify(8), METRICS.\n" },
 	[CMD_UNLOAD] = { "unload", "unload",
 	  "Detach the program and remove every pin: all new sockets are TCP again.\n"
 	  "The configuration file is kept.\n" },

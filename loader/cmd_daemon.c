@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "event_readers.h"
 #include "config.h"
+#include "metrics_file.h"
 #include "mptcpify.h"
 #include "persist.h"
 #include "state.h"
@@ -87,15 +88,18 @@ static int apply(const struct mptcpify_conf *new, bool *created)
 	return r;
 }
 
-static void reload(void)
+static void reload(struct metrics_file *mf)
 {
 	struct mptcpify_conf next = {};
 
 	notify("RELOADING=1");
-	if (persist_load(&next) != 0)
+	if (persist_load(&next) != 0) {
 		fprintf(stderr, "mptcpify: configuration not reloaded: the rules in force are kept\n");
-	else if (apply(&next, NULL) == 0)
-		printf("configuration reloaded\n");
+	} else {
+		if (apply(&next, NULL) == 0)
+			printf("configuration reloaded\n");
+		metrics_file_configure(mf, &next);
+	}
 	conf_free(&next);
 	notify("READY=1");
 }
@@ -108,10 +112,12 @@ int do_daemon(const struct cli *cli)
 	struct state s = STATE_INIT;
 	struct ring_buffer *rb = NULL;
 	struct event_reader er = { .slot = -1, .ring_fd = -1 };
+	struct metrics_file mf;
 	bool keep = cli->keep_on_stop, created = false;
 	int r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	metrics_file_init(&mf);  /* before anything runs a child */
 	sigaction(SIGTERM, &term, NULL);
 	sigaction(SIGINT, &term, NULL);
 	sigaction(SIGHUP, &hup, NULL);
@@ -137,20 +143,23 @@ int do_daemon(const struct cli *cli)
 	s.dir_fd = -1;
 	if (!rb)
 		warn("cannot read events (%s): sockets will not be logged", strerror(errno));
+	metrics_file_configure(&mf, &conf);
 	notify("READY=1");
 
 	while (!got_term) {
 		if (got_hup) {
 			got_hup = 0;
-			reload();
+			reload(&mf);
+			metrics_file_tick(&mf, true);
 		}
+		metrics_file_tick(&mf, false);
 		if (rb) {
 			/* Woken only when the ring fills (mptcpify.bpf.c,
 			 * emit_to): read what came after each wait. */
-			ring_buffer__poll(rb, 500);
+			ring_buffer__poll(rb, metrics_file_wait_ms(&mf, 500));
 			ring_buffer__consume(rb);
 		} else {
-			usleep(500 * 1000);
+			usleep(metrics_file_wait_ms(&mf, 500) * 1000);
 		}
 	}
 	notify("STOPPING=1");
@@ -160,6 +169,7 @@ out:
 	event_reader_close(&s, &er);
 	state_close(&s);
 	conf_free(&conf);
+	metrics_file_free(&mf);
 	if (got_term && !keep) {
 		int u = state_unload();
 

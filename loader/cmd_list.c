@@ -47,26 +47,9 @@ static int print_comm(const void *key, uint64_t hits, uint32_t flags, void *user
 	return 0;
 }
 
-/* What the live ids of cgroup_rules add up to, per rule number. */
-struct per_number {
-	uint32_t live[MPTCPIFY_MAX_RULE_NUMBER + 1];
-	uint64_t hits[MPTCPIFY_MAX_RULE_NUMBER + 1];
-};
-
-static int sum_ids(uint64_t id, const struct mptcpify_cgroup_rule *v, void *ud)
-{
-	struct per_number *pn = ud;
-
-	if (v->number && v->number <= MPTCPIFY_MAX_RULE_NUMBER) {
-		pn->live[v->number]++;
-		pn->hits[v->number] += v->hits;
-	}
-	return 0;
-}
-
 struct path_ctx {
 	struct list_ctx *list;
-	struct per_number *pn;
+	struct path_rule_totals *pn;
 	struct state *s;
 };
 
@@ -124,7 +107,7 @@ static int print_id(uint64_t id, const struct mptcpify_cgroup_rule *v, void *ud)
 
 static int list_cgroups(struct state *s, struct list_ctx *ctx)
 {
-	_cleanup_free_ struct per_number *pn = calloc(1, sizeof(*pn));
+	_cleanup_free_ struct path_rule_totals *pn = calloc(1, sizeof(*pn));
 	struct path_ctx pc = { .list = ctx, .s = s };
 	int r;
 
@@ -132,7 +115,7 @@ static int list_cgroups(struct state *s, struct list_ctx *ctx)
 		return -ENOMEM;
 	pc.pn = pn;
 	ctx->kind = "cgroup";
-	r = cgroup_rules_foreach(s, sum_ids, pn);
+	r = path_rule_totals_read(s, pn);
 	if (!r)
 		r = path_rules_foreach(s, print_path, &pc);
 	if (!r)

@@ -17,6 +17,7 @@
 #include "json.h"
 #include "mptcp_pm.h"
 #include "mptcpify.skel.h"
+#include "netstat.h"
 #include "rules.h"
 #include "state.h"
 #include "util.h"
@@ -197,42 +198,7 @@ static void check_paths(struct report *rep, struct mptcp_pm_state *pm, bool *hav
 	      "manage the endpoints)");
 }
 
-/* The MPTcpExt fields of /proc/net/netstat whose name has "Fallback":
- * connections that became plain TCP, and why. Returns how many were found. */
-static size_t read_fallback_mibs(char names[][48], uint64_t *values, size_t max)
-{
-	FILE *f = fopen("/proc/net/netstat", "re");
-	char line[8192], header[8192] = "";
-	size_t n = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		char *save_h, *save_v, *h, *v;
-
-		if (strncmp(line, "MPTcpExt:", 9) != 0)
-			continue;
-		if (!header[0]) {
-			snprintf(header, sizeof(header), "%s", line);
-			continue;
-		}
-		/* The second MPTcpExt line holds the values, in the same order. */
-		h = strtok_r(header + 9, " \n", &save_h);
-		v = strtok_r(line + 9, " \n", &save_v);
-		for (; h && v && n < max; h = strtok_r(NULL, " \n", &save_h),
-		     v = strtok_r(NULL, " \n", &save_v)) {
-			if (!strstr(h, "Fallback"))
-				continue;
-			snprintf(names[n], sizeof(names[n]), "MPTcpExt%s", h);
-			values[n++] = strtoull(v, NULL, 10);
-		}
-		break;
-	}
-	fclose(f);
-	return n;
-}
-
-static void check_fallbacks(struct report *rep, char names[][48], uint64_t *values, size_t n)
+static void check_fallbacks(struct report *rep, char names[][NETSTAT_NAME_LEN], uint64_t *values, size_t n)
 {
 	char buf[1024] = "";
 	size_t off = 0;
@@ -249,7 +215,7 @@ static void check_fallbacks(struct report *rep, char names[][48], uint64_t *valu
 }
 
 static void json_paths(struct report *rep, const struct mptcp_pm_state *pm, bool have_pm,
-		       char names[][48], const uint64_t *values, size_t n)
+		       char names[][NETSTAT_NAME_LEN], const uint64_t *values, size_t n)
 {
 	if (have_pm) {
 		json_open_object(&rep->j, "mptcp_limits");
@@ -345,7 +311,7 @@ int do_status(const struct cli *c)
 {
 	struct report rep = {};
 	struct mptcp_pm_state pm;
-	char mib_names[32][48];
+	char mib_names[32][NETSTAT_NAME_LEN];
 	uint64_t mib_values[32];
 	size_t n_mibs;
 	bool loaded = false, have_pm = false;
@@ -357,7 +323,8 @@ int do_status(const struct cli *c)
 	}
 	check_all(&rep, &loaded);
 	check_paths(&rep, &pm, &have_pm);
-	n_mibs = read_fallback_mibs(mib_names, mib_values, ELEMENTSOF(mib_values));
+	n_mibs = mptcp_fallback_counters("/proc/net/netstat", mib_names, mib_values,
+					 ELEMENTSOF(mib_values));
 	check_fallbacks(&rep, mib_names, mib_values, n_mibs);
 	if (arg_json) {
 		json_close_array(&rep.j);

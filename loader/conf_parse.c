@@ -10,6 +10,9 @@
  *   all = no             yes/no/true/false/on/off/1/0
  *   [exclude]
  *   comm = sshd
+ *   [daemon]
+ *   metrics-dir = /var/lib/prometheus/node-exporter
+ *   metrics-interval = 15   seconds
  *
  * - UTF-8 text, lines end with '\n' (the last one may lack it). NUL bytes,
  *   carriage returns and other control characters except tab are refused
@@ -38,6 +41,7 @@ enum section {
 	SECTION_NONE,
 	SECTION_SELECT,
 	SECTION_EXCLUDE,
+	SECTION_DAEMON,
 };
 
 struct parser {
@@ -161,9 +165,11 @@ static int parse_section(struct parser *p, const char *s, size_t n) {
 		p->section = SECTION_SELECT;
 	else if (n == strlen("[exclude]") && memcmp(s, "[exclude]", n) == 0)
 		p->section = SECTION_EXCLUDE;
+	else if (n == strlen("[daemon]") && memcmp(s, "[daemon]", n) == 0)
+		p->section = SECTION_DAEMON;
 	else {
 		escape_for_message(s, n, shown, sizeof(shown));
-		return parse_error(p, "unknown section %s (known: [select], [exclude])", shown);
+		return parse_error(p, "unknown section %s (known: [select], [exclude], [daemon])", shown);
 	}
 	return 0;
 }
@@ -201,6 +207,27 @@ static int add_from_file(struct parser *p, enum rule_kind k, const char *value) 
 	}
 }
 
+static int daemon_setting(struct parser *p, const char *key, size_t keylen, const char *value) {
+	_cleanup_free_ char *k = strndup(key, keylen);
+	const char *why = NULL;
+	char shown[300];
+	int r;
+
+	if (!k)
+		return -ENOMEM;
+	r = conf_daemon_set(p->c, k, value, &why);
+	if (r == -EINVAL) {
+		escape_for_message(value, strlen(value), shown, sizeof(shown));
+		return parse_error(p, "invalid %s \"%s\": %s", k, shown, why);
+	}
+	if (r == -ENOENT) {
+		escape_for_message(key, keylen, shown, sizeof(shown));
+		return parse_error(p, "unknown key '%s' in [daemon] (known: metrics-dir, "
+				   "metrics-interval)", shown);
+	}
+	return r;
+}
+
 static int parse_assignment(struct parser *p, const char *key, size_t keylen,
 			    const char *v, size_t n) {
 	_cleanup_free_ char *value = NULL;
@@ -209,7 +236,8 @@ static int parse_assignment(struct parser *p, const char *key, size_t keylen,
 
 #define KEY_IS(name) (keylen == strlen(name) && memcmp(key, name, keylen) == 0)
 	if (p->section == SECTION_NONE)
-		return parse_error(p, "assignment before any section: put it under [select] or [exclude]");
+		return parse_error(p, "assignment before any section: put it under [select], "
+				   "[exclude] or [daemon]");
 
 	r = parse_value(p, v, n, &value);
 	if (r < 0)
@@ -235,6 +263,9 @@ static int parse_assignment(struct parser *p, const char *key, size_t keylen,
 		escape_for_message(key, keylen, shown, sizeof(shown));
 		return parse_error(p, "unknown key '%s' in [select] (known: comm, cgroup, unit, all)", shown);
 	}
+
+	if (p->section == SECTION_DAEMON)
+		return daemon_setting(p, key, keylen, value);
 
 	if (KEY_IS("comm"))
 		return add_from_file(p, RULE_EXCLUDE, value);

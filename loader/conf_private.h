@@ -93,4 +93,14 @@ int conf_add_rule(struct mptcpify_conf *c, enum rule_kind k, const char *value, 
 /* conf_parse.c */
 bool looks_like_comment(const char *v, size_t n);
 
+/* conf_daemon.c: the [daemon] settings of a configuration. */
+int conf_daemon_copy(struct mptcpify_conf *dst, const struct mptcpify_conf *src);
+void conf_daemon_free(struct mptcpify_conf *c);
+bool conf_daemon_equal(const struct mptcpify_conf *a, const struct mptcpify_conf *b);
+bool conf_daemon_is_empty(const struct mptcpify_conf *c);
+/* One assignment of [daemon]: 0; -EINVAL with *why; -ENOENT for an unknown
+ * key; -ENOMEM. */
+int conf_daemon_set(struct mptcpify_conf *c, const char *key, const char *value,
+		    const char **why);
+
 #endif

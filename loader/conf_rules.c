@@ -113,6 +113,7 @@ void conf_free(struct mptcpify_conf *c) {
 	conf_list_free(&c->units);
 	conf_list_free(&c->exclude_comms);
 	c->all = false;
+	conf_daemon_free(c);
 }
 
 int conf_copy(struct mptcpify_conf *dst, const struct mptcpify_conf *src) {
@@ -121,7 +122,8 @@ int conf_copy(struct mptcpify_conf *dst, const struct mptcpify_conf *src) {
 	if (conf_list_copy(&c.comms, &src->comms) < 0 ||
 	    conf_list_copy(&c.cgroups, &src->cgroups) < 0 ||
 	    conf_list_copy(&c.units, &src->units) < 0 ||
-	    conf_list_copy(&c.exclude_comms, &src->exclude_comms) < 0)
+	    conf_list_copy(&c.exclude_comms, &src->exclude_comms) < 0 ||
+	    conf_daemon_copy(&c, src) < 0)
 		return -ENOMEM;
 
 	*dst = c;
@@ -141,12 +143,13 @@ bool conf_equal(const struct mptcpify_conf *a, const struct mptcpify_conf *b) {
 		conf_list_equal(&a->comms, &b->comms) &&
 		conf_list_equal(&a->cgroups, &b->cgroups) &&
 		conf_list_equal(&a->units, &b->units) &&
-		conf_list_equal(&a->exclude_comms, &b->exclude_comms);
+		conf_list_equal(&a->exclude_comms, &b->exclude_comms) &&
+		conf_daemon_equal(a, b);
 }
 
 bool conf_is_empty(const struct mptcpify_conf *c) {
 	return !c->all && c->comms.n == 0 && c->cgroups.n == 0 &&
-		c->units.n == 0 && c->exclude_comms.n == 0;
+		c->units.n == 0 && c->exclude_comms.n == 0 && conf_daemon_is_empty(c);
 }
 
 

@@ -61,6 +61,13 @@ int conf_format(const struct mptcpify_conf *c, char **ret, size_t *ret_len) {
 		fputs("\n[exclude]\n", f);
 		write_list(f, "comm", &c->exclude_comms);
 	}
+	if (!conf_daemon_is_empty(c)) {
+		fputs("\n[daemon]\n", f);
+		if (c->metrics_dir)
+			write_value(f, "metrics-dir", c->metrics_dir);
+		if (c->metrics_interval)
+			fprintf(f, "metrics-interval = %u\n", c->metrics_interval);
+	}
 
 	if (fflush(f) != 0 || ferror(f))
 		return -ENOMEM;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The configuration files of mptcpify: /etc/mptcpify/mptcpify.conf and
  * /etc/mptcpify/conf.d/NAME.conf. The format is described in mptcpify.conf(5)
- * and at the top of conf_parse.c. The code is in five files, one job each:
+ * and at the top of conf_parse.c. The code is in six files, one job each:
  * conf_names.c (validators), conf_rules.c (rule sets), conf_parse.c (the
- * parser), conf_load.c (files and drop-ins), conf_write.c (atomic writes).
+ * parser), conf_load.c (files and drop-ins), conf_write.c (atomic writes),
+ * conf_daemon.c (the daemon's settings, section [daemon]).
  *
  * Conventions: functions return 0 or a negative errno and never print.
  * Functions that read files fill a struct conf_error; print it as
@@ -43,7 +44,17 @@ struct mptcpify_conf {
 	struct conf_list units;          /* [select] unit= */
 	struct conf_list exclude_comms;  /* [exclude] comm= */
 	bool all;                        /* [select] all= */
+	/* [daemon]: single values, the last assignment wins. */
+	char *metrics_dir;               /* metrics-dir=: NULL when unset or empty */
+	unsigned metrics_interval;       /* metrics-interval= in seconds; 0: unset */
 };
+
+/* What the daemon writes into metrics-dir, every metrics-interval seconds. */
+#define CONF_METRICS_FILE "mptcpify.prom"
+#define CONF_METRICS_INTERVAL_DEFAULT 15
+#define CONF_METRICS_INTERVAL_MAX 86400
+/* The interval in force: metrics-interval, or the default. */
+unsigned conf_metrics_interval(const struct mptcpify_conf *c);
 
 struct conf_error {
 	char file[PATH_MAX];   /* empty when not about a file */
@@ -64,6 +75,11 @@ bool conf_is_empty(const struct mptcpify_conf *c);
 int comm_name_check(const char *s, const char **why);
 int cgroup_path_check(const char *s, const char **why);
 int unit_name_check(const char *s, const char **why);
+/* metrics-dir: an absolute directory outside the daemon's private /tmp and
+ * the homes it cannot see, without '"' or '\\' (it goes into the unit's
+ * sandbox as is). metrics-interval: seconds, 1 to CONF_METRICS_INTERVAL_MAX. */
+int metrics_dir_check(const char *s, const char **why);
+int metrics_interval_parse(const char *s, unsigned *ret, const char **why);
 
 /* The form a cgroup path is stored in: repeated and trailing slashes and "."
  * components removed ("/a//b/./c/" -> "/a/b/c"). Checks the path first. */

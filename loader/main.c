@@ -24,6 +24,7 @@ static int (*const handlers[_CMD_MAX])(const struct cli *c) = {
 	[CMD_LOAD] = do_load,
 	[CMD_UNLOAD] = do_unload,
 	[CMD_CONNECTIONS] = do_connections,
+	[CMD_METRICS] = do_metrics,
 };
 
 int main(int argc, char **argv)

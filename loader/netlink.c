@@ -81,6 +81,20 @@ int nl_transact(int fd, struct nlmsghdr *req, nl_msg_fn fn, void *userdata)
 	}
 }
 
+void nl_drain(int fd)
+{
+	char buf[8192];
+
+	/* Each read of an unfinished dump makes the kernel fill in more,
+	 * until NLMSG_DONE: then nothing is left and recv() says EAGAIN. */
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n <= 0 && !(n < 0 && errno == EINTR))
+			return;
+	}
+}
+
 int nla_put(struct nlmsghdr *h, size_t cap, uint16_t type, const void *data, size_t len)
 {
 	size_t off = NLMSG_ALIGN(h->nlmsg_len);

@@ -20,6 +20,11 @@ typedef int (*nl_msg_fn)(const struct nlmsghdr *h, void *userdata);
  * -errno, or fn's first negative return. */
 int nl_transact(int fd, struct nlmsghdr *req, nl_msg_fn fn, void *userdata);
 
+/* Reads and drops whatever waits on fd (replies to requests of an earlier
+ * owner of a socket handed over by systemd, a dump it did not finish), so
+ * that the next nl_transact() starts clean. */
+void nl_drain(int fd);
+
 /* Attribute walking over a buffer of struct nlattr (netlink and genl). */
 #define NLA_FOREACH(a, buf, len) \
 	for (const struct nlattr *a = (const struct nlattr *)(buf); \

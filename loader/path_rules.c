@@ -352,3 +352,20 @@ uint64_t path_rule_retired_hits(struct state *s, uint32_t number)
 	bpf_map_lookup_elem(s->map_fd[MAP_RETIRED], &number, &v);
 	return v;
 }
+
+static int add_to_totals(uint64_t id, const struct mptcpify_cgroup_rule *v, void *ud)
+{
+	struct path_rule_totals *t = ud;
+
+	if (v->number && v->number <= MPTCPIFY_MAX_RULE_NUMBER) {
+		t->live[v->number]++;
+		t->hits[v->number] += v->hits;
+	}
+	return 0;
+}
+
+int path_rule_totals_read(struct state *s, struct path_rule_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	return cgroup_rules_foreach(s, add_to_totals, t);
+}

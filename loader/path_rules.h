@@ -43,4 +43,14 @@ int path_rules_foreach(struct state *s, path_rule_visit_fn fn, void *userdata);
 /* The retired hits of rule number (cgroups removed since). */
 uint64_t path_rule_retired_hits(struct state *s, uint32_t number);
 
+/* What the live ids of cgroup_rules add up to, per rule number: how many
+ * cgroups each path rule selects now, and their hits (add
+ * path_rule_retired_hits() for the rule's total). */
+struct path_rule_totals {
+	uint32_t live[MPTCPIFY_MAX_RULE_NUMBER + 1];
+	uint64_t hits[MPTCPIFY_MAX_RULE_NUMBER + 1];
+};
+/* 0 or -errno; *t is filled (zeroed first). */
+int path_rule_totals_read(struct state *s, struct path_rule_totals *t);
+
 #endif

@@ -72,14 +72,21 @@ static int scan_process(int proc_fd, const char *name, pid_t pid, struct proc_so
 		return -errno;
 	{
 		_cleanup_close_ int comm_fd = openat(dir_fd, "comm", O_RDONLY | O_CLOEXEC);
+		char buf[sizeof(ps.comm) + 1];
 
 		if (comm_fd < 0)
 			return -errno;
-		n = read(comm_fd, ps.comm, sizeof(ps.comm) - 1);
+		/* The name, then a newline. The name may hold newlines of its
+		 * own (prctl(PR_SET_NAME)): only the last one goes. */
+		n = read(comm_fd, buf, sizeof(buf));
 		if (n <= 0)
 			return n < 0 ? -errno : -ESRCH;
+		if (buf[n - 1] == '\n')
+			n--;
+		if ((size_t)n >= sizeof(ps.comm))
+			n = sizeof(ps.comm) - 1;
+		memcpy(ps.comm, buf, n);
 		ps.comm[n] = '\0';
-		ps.comm[strcspn(ps.comm, "\n")] = '\0';
 	}
 	if (fstatat(dir_fd, "ns/net", &st, 0) < 0)
 		return -errno;

@@ -69,11 +69,6 @@ static int on_sock(const struct nlmsghdr *h, void *userdata)
 	d.sport = ntohs(m->id.idiag_sport);
 	d.dport = ntohs(m->id.idiag_dport);
 	d.subflows = 1;
-	/* One socket can come in both dumps (a v6 socket seen by the v4 one on
-	 * some kernels): keep the first. */
-	for (size_t i = 0; i < list->n; i++)
-		if (list->v[i].inode == d.inode && d.inode)
-			return 0;
 	len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
 	NLA_FOREACH(a, (const char *)m + NLMSG_ALIGN(sizeof(*m)), len) {
 		/* Kernels differ in the struct's length: take what both know,
@@ -101,6 +96,32 @@ static int on_sock(const struct nlmsghdr *h, void *userdata)
 	}
 	list->v[list->n++] = d;
 	return 0;
+}
+
+/* By inode; for one inode, the AF_INET dump's entry first. */
+static int sock_cmp(const void *a, const void *b)
+{
+	const struct mptcp_sock_diag *x = a, *y = b;
+
+	if (x->inode != y->inode)
+		return (x->inode > y->inode) - (x->inode < y->inode);
+	return (x->family == AF_INET6) - (y->family == AF_INET6);
+}
+
+/* One socket can come in both dumps (a v6 socket seen by the v4 one on
+ * some kernels): keep the v4 dump's, as the first seen. Sorting first
+ * keeps this linear-logarithmic with thousands of connections. */
+static void sort_unique(struct mptcp_sock_list *list)
+{
+	size_t o = 0;
+
+	if (list->n < 2)
+		return;
+	qsort(list->v, list->n, sizeof(*list->v), sock_cmp);
+	for (size_t i = 0; i < list->n; i++)
+		if (!o || !list->v[i].inode || list->v[i].inode != list->v[o - 1].inode)
+			list->v[o++] = list->v[i];
+	list->n = o;
 }
 
 int sockdiag_dump_mptcp(int fd, bool listening, struct mptcp_sock_list *list)
@@ -139,5 +160,6 @@ int sockdiag_dump_mptcp(int fd, bool listening, struct mptcp_sock_list *list)
 		if (r < 0)
 			return r;
 	}
+	sort_unique(list);
 	return 0;
 }

@@ -27,7 +27,8 @@ struct mptcp_sock_list {
 };
 
 /* Appends every MPTCP socket (listeners only when listening) of fd's network
- * namespace, AF_INET then AF_INET6, to list. fd: nl_open(NETLINK_SOCK_DIAG).
+ * namespace, AF_INET then AF_INET6, to list, then sorts list by inode
+ * (each inode once). fd: nl_open(NETLINK_SOCK_DIAG).
  * 0, or -errno: -ENOENT/-EOPNOTSUPP when the kernel has no mptcp_diag
  * (see SOCKDIAG_NO_MODULE). */
 int sockdiag_dump_mptcp(int fd, bool listening, struct mptcp_sock_list *list);

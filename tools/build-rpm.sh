@@ -5,8 +5,8 @@
 #
 # On Fedora/RHEL this is a plain `rpmbuild -ba`. On Debian (rpm from Debian's
 # archive) Fedora's macro packages are missing: this script, not the spec,
-# defines small stand-ins for %meson*, %_unitdir and the %systemd_* scriptlet
-# macros, and passes --nodeps (the BuildRequires name Fedora packages). The
+# defines small stand-ins for %meson*, %_unitdir, %_systemdgeneratordir and the
+# %systemd_* scriptlet macros, and passes --nodeps (the BuildRequires name Fedora packages). The
 # stand-in scriptlets are NOT Fedora's: the RPM built here proves the spec's
 # build, install and file list, not its scriptlets.
 set -euo pipefail
@@ -43,6 +43,9 @@ if undefined meson; then
 	fallbacks+=(meson)
 fi
 if undefined _unitdir; then defs+=(--define "_unitdir /usr/lib/systemd/system"); fallbacks+=(_unitdir); fi
+if undefined _systemdgeneratordir; then
+	defs+=(--define "_systemdgeneratordir /usr/lib/systemd/system-generators"); fallbacks+=(_systemdgeneratordir)
+fi
 if undefined _docdir; then defs+=(--define "_docdir %{_datadir}/doc"); fallbacks+=(_docdir); fi
 if undefined systemd_post; then
 	# Roughly what Fedora's do, with systemctl: presets on first install,

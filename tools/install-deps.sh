@@ -26,7 +26,12 @@ guest_pkgs="busybox-static bash coreutils util-linux findutils procps grep sed i
 # package build and lintian; rpm's rpmbuild for the RPM spec.
 pkg_pkgs="dpkg-dev debhelper fakeroot devscripts lintian rpm cpio"
 
-pkgs=$(echo $build_pkgs $vm_host_pkgs $guest_pkgs $pkg_pkgs)
+# Metrics: promtool checks the text of `mptcpify metrics` and of the daemon's
+# metrics file (tests/cli/cli-host.sh, the systemd VM suite). Only promtool
+# is used: the Prometheus server the package enables is stopped below.
+metrics_pkgs="prometheus"
+
+pkgs=$(echo $build_pkgs $vm_host_pkgs $guest_pkgs $pkg_pkgs $metrics_pkgs)
 
 missing=""
 for p in $pkgs; do
@@ -50,4 +55,11 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # --no-install-recommends keeps CI lean; everything needed is listed above.
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+case " $missing " in
+*" prometheus "*)
+	# Installed for promtool: no server scraping in the background.
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+	fi ;;
+esac
 echo "install-deps: done"

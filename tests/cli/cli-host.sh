@@ -207,6 +207,52 @@ case $rc in
 *) not_ok "connections --json" "exit $rc" "$out";;
 esac
 expect "connections text output" "$rc" "PROGRAM\\[PID\\]\\|no MPTCP connections\\|mptcp_diag" connections
+expect "metrics: stray argument" 2 "unexpected argument 'x'" metrics x
+expect "metrics when nothing is loaded" 0 "^mptcpify_loaded 0$" metrics
+# The text as Prometheus' own parser reads it, with a program whose name
+# needs escaping (quote, backslash, newline, a byte that is not UTF-8)
+# holding an MPTCP connection, when this kernel has MPTCP and mptcp_diag.
+if ! command -v promtool >/dev/null; then
+	skip_test "promtool check metrics" "promtool not installed (Debian package prometheus)"
+	skip_test "metrics: a hostile program name, escaped" "promtool not installed"
+else
+	fifo=$(mktemp -u /tmp/mptcpify-cli-fifo.XXXXXX); mkfifo "$fifo"
+	python3 - "$fifo" <<'PY' 2>/dev/null &
+import ctypes, socket, sys
+ctypes.CDLL(None).prctl(15, b'we"ird\\b\nx\xff', 0, 0, 0)
+try:
+    l = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+    l.bind(('127.0.0.1', 0)); l.listen()
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+    c.connect(l.getsockname()); a, _ = l.accept()
+    state = 'up'
+except OSError:
+    state = 'no-mptcp'
+with open(sys.argv[1], 'w') as f:
+    f.write(state + '\n')
+with open(sys.argv[1]) as f:
+    f.read()
+PY
+	holder=$!
+	read -r state <"$fifo"
+	out=$("$cli" metrics 2>&1); rc=$?
+	echo done >"$fifo"; wait "$holder"; rm -f "$fifo"
+	if check=$(promtool check metrics <<<"$out" 2>&1) && [ "$rc" = 0 ]; then
+		ok "promtool check metrics"
+	else
+		not_ok "promtool check metrics" "exit $rc" "$check" "$out"
+	fi
+	line='mptcpify_program_connections{comm="we\"ird\\b\nx\\xff",verdict="one_path"} 2'
+	if [ "$state" != up ]; then
+		skip_test "metrics: a hostile program name, escaped" "no MPTCP sockets on this kernel"
+	elif grep -q '^mptcpify_connections_read 0' <<<"$out"; then
+		skip_test "metrics: a hostile program name, escaped" "no mptcp_diag on this kernel"
+	elif grep -qxF "$line" <<<"$out"; then
+		ok "metrics: a hostile program name, escaped"
+	else
+		not_ok "metrics: a hostile program name, escaped" "no line: $line" "$out"
+	fi
+fi
 expect "list when nothing is loaded" 0 "not loaded" list
 expect "list --json when nothing is loaded" 0 '"loaded":false' --json list
 

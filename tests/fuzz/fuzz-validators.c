@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* libFuzzer harness for the validators the CLI applies to its arguments:
  * comm_name_check(), cgroup_path_check(), cgroup_path_normalize() and
- * unit_name_check(). The input, up to its first NUL, is one argument.
+ * unit_name_check(), and those of the [daemon] settings (metrics_dir_check(),
+ * metrics_interval_parse()). The input, up to its first NUL, is one argument.
  * Checked beyond "does not crash":
  * - a reason is given exactly when a value is refused;
  * - what is accepted has the properties the BPF side and the kernel need
@@ -94,6 +95,32 @@ static void check_unit(const char *s) {
 	CHECK(!strchr(s, '@') || strchr(s, '@') + 1 != dot);
 }
 
+static void check_metrics_dir(const char *s) {
+	const char *why = (const char *) 1;
+	int r = metrics_dir_check(s, &why);
+
+	check_verdict(r, why);
+	CHECK(r != -EOPNOTSUPP);
+	if (r < 0)
+		return;
+	/* What goes into the unit's ReadWritePaths= as is. */
+	CHECK(s[0] == '/' && strspn(s, "/") != strlen(s));
+	CHECK(!strpbrk(s, "\"\\"));
+	CHECK(!has_control_byte(s));
+	CHECK(!strstr(s, "/../") && (strlen(s) < 3 || strcmp(s + strlen(s) - 3, "/..") != 0));
+	CHECK(strncmp(s, "/tmp/", 5) != 0 && strcmp(s, "/tmp") != 0);
+}
+
+static void check_metrics_interval(const char *s) {
+	const char *why = (const char *) 1;
+	unsigned v = 0;
+	int r = metrics_interval_parse(s, &v, &why);
+
+	check_verdict(r, why);
+	if (r == 0)
+		CHECK(v >= 1 && v <= CONF_METRICS_INTERVAL_MAX);
+}
+
 /* Whatever the adders accept must come back from the canonical text. */
 static void check_roundtrip(const char *s) {
 	struct mptcpify_conf c = {}, back = {};
@@ -105,6 +132,8 @@ static void check_roundtrip(const char *s) {
 	(void) conf_add_cgroup(&c, s);
 	(void) conf_add_unit(&c, s);
 	(void) conf_add_exclude(&c, s);
+	if (metrics_dir_check(s, NULL) == 0)
+		c.metrics_dir = strdup(s);
 
 	CHECK(conf_format(&c, &text, &len) == 0);
 	if (conf_parse_buffer(&back, text, len, "canonical", &err) < 0) {
@@ -117,6 +146,8 @@ static void check_roundtrip(const char *s) {
 	CHECK(c.cgroups.n == 0 || conf_remove_cgroup(&c, s) == 0);
 	CHECK(c.units.n == 0 || conf_remove_unit(&c, s) == 0);
 	CHECK(c.exclude_comms.n == 0 || conf_remove_exclude(&c, s) == 0);
+	free(c.metrics_dir);
+	c.metrics_dir = NULL;
 	CHECK(conf_is_empty(&c));
 
 	free(text);
@@ -137,6 +168,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	check_comm(s);
 	check_cgroup(s);
 	check_unit(s);
+	check_metrics_dir(s);
+	check_metrics_interval(s);
 	check_roundtrip(s);
 
 	free(s);

@@ -259,6 +259,10 @@ static int parse(struct mptcpify_conf *c, const char *buf, size_t len, struct co
 	return conf_parse_buffer(c, buf, len, "test.conf", err);
 }
 
+static int parse_str(struct mptcpify_conf *c, const char *s, struct conf_error *err) {
+	return parse(c, s, strlen(s), err);
+}
+
 static bool list_is(const struct conf_list *l, size_t n, ...) {
 	va_list ap;
 	bool ok = l->n == n;
@@ -501,6 +505,57 @@ static void test_parse_errors(void) {
 	free(longline);
 }
 
+static void test_daemon_settings(void) {
+	struct mptcpify_conf c = {};
+	struct conf_error err = {};
+	const char *why = NULL;
+	unsigned v = 0;
+	int r;
+
+	check(conf_metrics_interval(&c) == CONF_METRICS_INTERVAL_DEFAULT && !c.metrics_dir,
+	      "no [daemon]: no metrics-dir, the default interval");
+	r = parse_str(&c, "[daemon]\nmetrics-dir = /var/lib/prometheus/node-exporter\n"
+		  "metrics-interval = 5\n", &err);
+	check(r == 0 && c.metrics_dir && strcmp(c.metrics_dir, "/var/lib/prometheus/node-exporter") == 0 &&
+	      conf_metrics_interval(&c) == 5, "[daemon] metrics-dir and metrics-interval are read");
+	check(!conf_is_empty(&c), "a conf with metrics-dir is not empty");
+	/* A drop-in read later overrides; an empty value unsets. */
+	r = parse_str(&c, "[daemon]\nmetrics-dir = /srv/metrics\n", &err);
+	check(r == 0 && strcmp(c.metrics_dir, "/srv/metrics") == 0 && c.metrics_interval == 5,
+	      "a later metrics-dir wins, the interval stays");
+	r = parse_str(&c, "[daemon]\nmetrics-dir =\n", &err);
+	check(r == 0 && !c.metrics_dir, "an empty metrics-dir unsets it");
+	r = parse_str(&c, "[daemon]\nmetrics-dir = \"\"\n[select]\ncomm = a\n[daemon]\nmetrics-interval = 86400\n", &err);
+	check(r == 0 && !c.metrics_dir && c.metrics_interval == 86400 && c.comms.n == 1,
+	      "sections mix; the longest interval is a day");
+	conf_free(&c);
+	check(conf_is_empty(&c), "conf_free clears the [daemon] settings");
+
+	expect_error("an unknown key in [daemon]", "[daemon]\nmetrics = /x\n", 2,
+		     "unknown key 'metrics' in [daemon] (known: metrics-dir, metrics-interval)");
+	expect_error("comm in [daemon]", "[daemon]\ncomm = a\n", 2, "unknown key 'comm' in [daemon]");
+	expect_error("metrics-dir in [select]", "[select]\nmetrics-dir = /x\n", 2, "unknown key 'metrics-dir'");
+	expect_error("a relative metrics-dir", "[daemon]\nmetrics-dir = var/lib/x\n", 2,
+		     "invalid metrics-dir \"var/lib/x\": not an absolute path");
+	expect_error("metrics-dir /", "[daemon]\nmetrics-dir = //\n", 2, "the root directory");
+	expect_error("metrics-dir with '..'", "[daemon]\nmetrics-dir = /var/../etc\n", 2, "'..' component");
+	expect_error("metrics-dir in /tmp", "[daemon]\nmetrics-dir = /tmp/m\n", 2, "PrivateTmp=yes");
+	expect_error("metrics-dir in /var/tmp", "[daemon]\nmetrics-dir = /var/tmp\n", 2, "PrivateTmp=yes");
+	expect_error("metrics-dir in /home", "[daemon]\nmetrics-dir = /home/u/m\n", 2, "ProtectHome=yes");
+	expect_error("metrics-dir with a quote", "[daemon]\nmetrics-dir = \"/a\\\"b\"\n", 2, "contains '\"'");
+	expect_error("metrics-dir with a backslash", "[daemon]\nmetrics-dir = /a\\b\n", 2, "contains '\"' or '\\'");
+	expect_error("metrics-dir with a tab", "[daemon]\nmetrics-dir = \"/a\tb\"\n", 2, "control character");
+	expect_error("metrics-interval 0", "[daemon]\nmetrics-interval = 0\n", 2, "0 seconds");
+	expect_error("metrics-interval 86401", "[daemon]\nmetrics-interval = 86401\n", 2, "more than a day");
+	expect_error("metrics-interval 2^32+5", "[daemon]\nmetrics-interval = 4294967301\n", 2, "more than a day");
+	expect_error("metrics-interval 15s", "[daemon]\nmetrics-interval = 15s\n", 2, "whole number of seconds");
+	expect_error("metrics-interval -1", "[daemon]\nmetrics-interval = -1\n", 2, "whole number");
+	expect_error("an empty metrics-interval", "[daemon]\nmetrics-interval =\n", 2, "empty");
+	check(metrics_dir_check("/tmpfoo/m", &why) == 0 && !why, "/tmpfoo is not /tmp");
+	check(metrics_dir_check("/var/lib/m p%x", &why) == 0, "spaces and %% are allowed");
+	check(metrics_interval_parse("007", &v, &why) == 0 && v == 7, "metrics-interval 007 is 7");
+}
+
 static void test_parse_limits(void) {
 	struct mptcpify_conf c = {};
 	struct conf_error err = {};
@@ -627,6 +682,8 @@ static void fill_tricky_conf(struct mptcpify_conf *c) {
 	conf_add_exclude(c, "sshd");
 	conf_add_exclude(c, " #");
 	c->all = true;
+	c->metrics_dir = strdup("/var/lib/node exporter #1");
+	c->metrics_interval = 30;
 }
 
 static void test_canonical(void) {
@@ -659,6 +716,9 @@ static void test_canonical(void) {
 	check(strstr(text, "comm = \" lead\"\n") && strstr(text, "comm = \"a #b\"\n") &&
 	      strstr(text, "comm = iperf3\n") && strstr(text, "all = yes\n"),
 	      "values are quoted only when they need it");
+	check(strstr(text, "\n[daemon]\nmetrics-dir = \"/var/lib/node exporter #1\"\n"
+		     "metrics-interval = 30\n") != NULL,
+	      "the [daemon] settings are written (mptcpify attach must not drop them)");
 	conf_free(&c2);
 	c2.all = true;
 	check(!conf_equal(&c, &c2), "conf_equal sees a difference");
@@ -953,6 +1013,7 @@ int main(void) {
 	test_parse_booleans();
 	test_parse_quoting();
 	test_parse_errors();
+	test_daemon_settings();
 	test_parse_limits();
 	test_add_remove();
 	test_canonical();

@@ -162,6 +162,11 @@ if [ -n "$build_dir" ]; then
 fi
 # For cases that need a configuration to start from.
 cp "$srcroot"/systemd/*.example "$p/share/" 2>/dev/null
+# promtool (Debian's prometheus package; a static binary) checks the metrics
+# file the daemon writes (cases/50-metrics.sh); without it that test skips.
+if command -v promtool >/dev/null; then
+	mkdir -p "$p/libexec" && cp "$(command -v promtool)" "$p/libexec/"
+fi
 {
 	printf 'SERIES=%q\n' "$series"
 	printf 'KVER=%q\n' "$kver"
