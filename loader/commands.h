@@ -19,5 +19,7 @@ int do_enable(const struct cli *c);
 int do_disable(const struct cli *c);
 int do_daemon(const struct cli *c);
 int do_connections(const struct cli *c);
+int do_audit(const struct cli *c);
+int do_compat(const struct cli *c);
 
 #endif

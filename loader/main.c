@@ -24,6 +24,8 @@ static int (*const handlers[_CMD_MAX])(const struct cli *c) = {
 	[CMD_LOAD] = do_load,
 	[CMD_UNLOAD] = do_unload,
 	[CMD_CONNECTIONS] = do_connections,
+	[CMD_AUDIT] = do_audit,
+	[CMD_COMPAT] = do_compat,
 };
 
 int main(int argc, char **argv)
