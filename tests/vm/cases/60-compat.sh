@@ -6,6 +6,12 @@
 # The options of the issue, on a listener and on an unconnected socket.
 OPTS="TCP_MD5SIG TCP_USER_TIMEOUT IP_TTL IP_RECVERR IPV6_TCLASS SO_ZEROCOPY TCP_NODELAY"
 
+# sockopt_runs: runs of our socket option programs (bpf_stats on).
+sockopt_runs() {
+	bpftool prog show | grep -E 'name mptcpify_(refset|refget|audset|audget|audsol) ' |
+		sed -n 's/.*run_cnt \([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }'
+}
+
 # refused_json COMM OPTION ERRNO COUNT: does `list --json` hold that entry?
 refused_json() {
 	mptcpify --json list | grep -q "\"comm\":\"$1\",[^}]*\"option\":\"$2\",[^}]*\"errno\":\"$3\",\"count\":$4,"
@@ -67,19 +73,20 @@ test_self_asked_mptcp_attributed() {
 		fail "not attributed to the program itself: $(mptcpify --json list)"
 }
 
-# A real program: socat sets TCP_USER_TIMEOUT on its listener and gives up
-# when that fails, converted; unconverted it listens.
+# A real program: socat sets TCP_USER_TIMEOUT (30000 ms, as little-endian
+# bytes) on its listener and gives up when that fails, converted;
+# unconverted it listens.
 test_socat_refusal_reported() {
 	need_hook
 	command -v socat >/dev/null || skip "socat not in the image (tools/install-deps.sh installs it)"
 	expect_exit 0 mptcpify attach --runtime --comm socat
-	timeout 10 socat -u TCP6-LISTEN:5077,reuseaddr,setsockopt-int=6:18:30000 - >/tmp/socat.out 2>&1
+	timeout 10 socat -u TCP6-LISTEN:5077,reuseaddr,setsockopt-listen=6:18:x30750000 - >/tmp/socat.out 2>&1
 	rc=$?
 	cat /tmp/socat.out
 	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "converted socat did not fail (exit $rc)"
 	refused_json socat TCP_USER_TIMEOUT ENOPROTOOPT 1 || fail "socat's refusal: $(mptcpify --json list)"
 	expect_exit 0 mptcpify detach --runtime --comm socat
-	timeout 3 socat -u TCP6-LISTEN:5078,reuseaddr,setsockopt-int=6:18:30000 - >/tmp/socat2.out 2>&1
+	timeout 3 socat -u TCP6-LISTEN:5078,reuseaddr,setsockopt-listen=6:18:x30750000 - >/tmp/socat2.out 2>&1
 	assert_eq 124 "$?" "unconverted socat listening until the timeout"
 }
 
@@ -90,13 +97,17 @@ test_audit_says_what_would_be_refused_and_keeps_tcp() {
 	assert_eq 0 "$(audit_links)" "audit links with no audit rule"
 	# With no audit rule, a setsockopt on a TCP socket runs no program of ours.
 	sysctl -qw kernel.bpf_stats_enabled=1
-	before=$(bpftool prog show | grep -A2 'name mptcpify_' | sed -n 's/.*run_cnt \([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+	before=$(sockopt_runs)
 	"$(prog sockopts)" -4 --repeat 50 TCP_NODELAY SO_KEEPALIVE TCP_MD5SIG >/dev/null
-	after=$(bpftool prog show | grep -A2 'name mptcpify_' | sed -n 's/.*run_cnt \([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
-	sysctl -qw kernel.bpf_stats_enabled=0
+	after=$(sockopt_runs)
 	assert_eq "$before" "$after" "runs of our programs for 300 setsockopt() on TCP sockets"
 	expect_exit 0 mptcpify audit --runtime --comm auditme
 	assert_eq 3 "$(audit_links)" "audit links with an audit rule"
+	# The same count does move once audit programs are attached.
+	"$(prog sockopts)" -4 --repeat 50 TCP_NODELAY SO_KEEPALIVE TCP_MD5SIG >/dev/null
+	after=$(sockopt_runs)
+	sysctl -qw kernel.bpf_stats_enabled=0
+	assert_eq "$((before + 300))" "$after" "runs of the audit programs for 300 setsockopt()"
 	cp "$(prog sockopts)" /tmp/auditme
 	/tmp/auditme -6 TCP_MD5SIG TCP_NODELAY >/tmp/audit.out
 	cat /tmp/audit.out
