@@ -106,7 +106,7 @@ opt_row() {
 echo "instructions inside the socket option programs per setsockopt(), same boot"
 printf '  %-50s %8s %8s\n' "row" "instr" "calls"
 mptcpify attach --runtime --comm sockopts >/dev/null
-opt_row "refused on MPTCP (TCP_MD5SIG), first of a key" mptcpify_refset -4 TCP_MD5SIG
+opt_row "refused on MPTCP (TCP_MD5SIG)" mptcpify_refset -4 TCP_MD5SIG
 opt_row "accepted on MPTCP (TCP_NODELAY): nothing recorded" mptcpify_refset -4 TCP_NODELAY
 mptcpify detach --runtime --comm sockopts >/dev/null
 mptcpify audit --runtime --comm sockopts >/dev/null
