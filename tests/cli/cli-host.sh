@@ -33,10 +33,13 @@ expect "unknown command" 2 "unknown command 'frob'" frob
 # The version meson.build declares (MPTCPIFY_EXPECT_VERSION, set by meson),
 # the one both packages carry.
 expect "--version" 0 "^mptcpify ${MPTCPIFY_EXPECT_VERSION:-[0-9]}$" --version
-for c in attach detach exclude list status run monitor load unload enable disable daemon connections; do
+for c in attach detach exclude list status run monitor load unload enable disable daemon connections audit compat; do
 	expect "$c --help" 0 "Usage: mptcpify \[OPTIONS\] $c" $c --help
 done
 expect "attach without selector" 2 "give at least one of" attach
+expect "audit without selector" 2 "give at least one of" audit
+expect "audit of a pattern" 8 "not a pattern" audit --cgroup "system.slice/docker-*.scope"
+expect "compat stray argument" 2 "unexpected argument" compat x
 expect "stray argument" 2 "unexpected argument 'x' (did you mean --comm x?)" attach x
 expect "comm of 16 bytes" 7 "longer than 15 bytes.*'abcdefghijklmno'" attach --comm abcdefghijklmnop
 expect "comm with a slash" 7 "invalid comm 'a/b'" attach --comm a/b
