@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "compat_report.h"
+#include "sockopt_names.h"
 #include "event_readers.h"
 #include "json.h"
 #include "mptcpify.h"
@@ -82,7 +83,17 @@ static void on_refusal(const struct sockopt_entry *e, const char *rule, bool sel
 
 		json_init(&j, stdout);
 		json_open_object(&j, NULL);
+		char call[96], en[16];
+
 		json_string(&j, "kind", "sockopt_refused");
+		json_string(&j, "comm", e->k.comm);
+		json_u64(&j, "pid", e->v.last_pid);
+		json_u64(&j, "cgroup_id", e->k.cgroup_id);
+		json_string(&j, "call", sockopt_call_name(e->k.op, e->k.level, e->k.optname, call,
+							  sizeof(call)));
+		json_string(&j, "errno", sockopt_errno_name(e->k.error, en, sizeof(en)));
+		json_string(&j, "rule", rule);
+		json_bool(&j, "selected", selected);
 		json_string(&j, "message", refusal_line(e, rule, selected, line, sizeof(line)));
 		json_close_object(&j);
 		json_end(&j);

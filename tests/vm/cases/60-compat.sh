@@ -63,6 +63,32 @@ test_converted_probe_refusals_reported_by_name_and_count() {
 	refused_json optprobe TCP_MD5SIG ENOPROTOOPT 4 || fail "count after a second run"
 }
 
+# The daemon's journal: one line the first time a (program, option) pair
+# is refused, none for the second time.
+# timeout: 120
+test_daemon_logs_first_refusal() {
+	need_hook
+	mptcpify unload >/dev/null 2>&1
+	rm -rf /etc/mptcpify
+	mkdir -p /etc/mptcpify
+	printf '[select]\ncomm = daemonprobe\n' >/etc/mptcpify/mptcpify.conf
+	: >/tmp/daemon.log
+	mptcpify daemon >>/tmp/daemon.log 2>&1 &
+	daemon=$!
+	wait_until 60 grep -q "loaded and pinned under" /tmp/daemon.log || fail "daemon did not start"
+	cp "$(prog sockopts)" /tmp/daemonprobe
+	/tmp/daemonprobe -4 TCP_MD5SIG TCP_NODELAY | grep -q '^socket=listener protocol=262$' ||
+		fail "daemonprobe not converted"
+	wait_until 10 grep -q 'refused on MPTCP' /tmp/daemon.log || fail "nothing logged: $(cat /tmp/daemon.log)"
+	/tmp/daemonprobe -4 TCP_MD5SIG TCP_NODELAY >/dev/null
+	sleep 2
+	kill -TERM $daemon; wait $daemon
+	cat /tmp/daemon.log
+	assert_eq 1 "$(grep -c 'refused on MPTCP' /tmp/daemon.log)" "journal lines for one pair seen twice"
+	grep -qx "daemonprobe\[[0-9]*\]: setsockopt(SOL_TCP, TCP_MD5SIG) refused on MPTCP (comm rule daemonprobe): exclude or deny it" \
+		/tmp/daemon.log || fail "the journal line"
+}
+
 # A program that asks for MPTCP itself: no rule selects it.
 test_self_asked_mptcp_attributed() {
 	need_hook
