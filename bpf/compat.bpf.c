@@ -92,6 +92,15 @@ static __always_inline void compat_count(__u32 stat)
 		__sync_fetch_and_add(v, 1);
 }
 
+/* Whether the caller is mptcpify asking the kernel what MPTCP refuses. */
+static __always_inline bool our_probe(const char *comm)
+{
+	const char probe[MPTCPIFY_COMM_LEN] = MPTCPIFY_PROBE_COMM;
+
+	return ((const __u64 *)comm)[0] == ((const __u64 *)probe)[0] &&
+	       ((const __u64 *)comm)[1] == ((const __u64 *)probe)[1];
+}
+
 /* Counts one call under key k: a new key is added (and, for refusals,
  * announced through MPTCPIFY_COMPAT_NEW_REFUSAL, which readers poll). */
 static __always_inline void record(void *map, struct mptcpify_sockopt_key *k, bool tcp_failed,
@@ -101,6 +110,8 @@ static __always_inline void record(void *map, struct mptcpify_sockopt_key *k, bo
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
 	bpf_get_current_comm(k->comm, sizeof(k->comm));
+	if (our_probe(k->comm))
+		return;
 	k->cgroup_id = bpf_get_current_cgroup_id();
 	v = bpf_map_lookup_elem(map, k);
 	if (v) {

@@ -204,6 +204,9 @@ struct mptcpify_event {
  * while an audit rule exists). Both hash maps use this key and value;
  * entries are never removed by the programs, only counted. */
 #define MPTCPIFY_MAX_SOCKOPT_KEYS 4096
+/* The thread name mptcpify's own probe (loader/sockopt_probe.c) takes while
+ * it tries options on sockets of its own: the programs do not count it. */
+#define MPTCPIFY_PROBE_COMM "mptcpify-probe"
 
 enum mptcpify_sockopt_op {
 	MPTCPIFY_SOCKOPT_SET = 0,

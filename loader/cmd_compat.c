@@ -41,6 +41,7 @@ static int kernel_table(void)
 	}
 	for (int pass = 0; pass < 2; pass++) {
 		bool first = true;
+		int col = 0;
 
 		for (size_t i = 0; i < n_sockopt_names; i++)
 			for (int op = MPTCPIFY_SOCKOPT_SET; op <= MPTCPIFY_SOCKOPT_GET; op++) {
@@ -75,8 +76,16 @@ static int kernel_table(void)
 						printf("MPTCP sockets on this kernel (%s) refuse:\n", u.release);
 					printf("  %-44s %s\n", call, sockopt_errno_name(a.mptcp_errno, en, sizeof(en)));
 				} else if (pass == 1 && a.verdict == SOCKOPT_ACCEPTED) {
-					printf("%s%s%s", first ? "and take, as TCP does:\n  " : ", ",
-					       op == MPTCPIFY_SOCKOPT_GET ? "get " : "", o->name);
+					/* Wrapped at 78 columns. */
+					int w = (int)strlen(o->name) + (op == MPTCPIFY_SOCKOPT_GET ? 4 : 0) + 2;
+
+					if (first)
+						col = printf("and take, as TCP does:\n  ") - 23;
+					else if (col + w > 78)
+						col = printf(",\n  ") - 2;
+					else
+						col += printf(", ");
+					col += printf("%s%s", op == MPTCPIFY_SOCKOPT_GET ? "get " : "", o->name);
 					first = false;
 				}
 			}

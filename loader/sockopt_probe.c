@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -123,7 +124,8 @@ static void judge(struct sockopt_answer *a)
 
 void sockopt_probe(int op, int level, int optname, struct sockopt_answer *a)
 {
-	int proto, m, t;
+	char name[MPTCPIFY_COMM_LEN + 1] = "";
+	int proto, tproto = 0, m, t;
 
 	*a = (struct sockopt_answer){ .verdict = SOCKOPT_CANNOT_TELL };
 	if (!loaded)
@@ -136,7 +138,13 @@ void sockopt_probe(int op, int level, int optname, struct sockopt_answer *a)
 			judge(a);
 			return;
 		}
+	/* Under a name of its own, which the live detection and audit
+	 * programs leave out: these refusals are not a program's. */
+	prctl(PR_GET_NAME, name);
+	prctl(PR_SET_NAME, MPTCPIFY_PROBE_COMM);
 	m = try_once(IPPROTO_MPTCP, op, level, optname, &proto);
+	t = m < 0 ? 0 : try_once(IPPROTO_TCP, op, level, optname, &tproto);
+	prctl(PR_SET_NAME, name);
 	if (m < 0) {
 		cannot_tell = -m == ENOPROTOOPT ? "MPTCP is disabled in this network namespace, so no "
 			"MPTCP socket can be made to ask the kernel; fix: sysctl -w net.mptcp.enabled=1 "
@@ -146,8 +154,7 @@ void sockopt_probe(int op, int level, int optname, struct sockopt_answer *a)
 	}
 	/* Our own TCP socket, unless a rule of ours turned it into MPTCP: then
 	 * only the MPTCP answer counts. */
-	t = try_once(IPPROTO_TCP, op, level, optname, &proto);
-	if (t < 0 || proto != IPPROTO_TCP)
+	if (t < 0 || tproto != IPPROTO_TCP)
 		t = 0;
 	a->mptcp_errno = m;
 	a->tcp_errno = t;

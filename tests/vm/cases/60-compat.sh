@@ -177,6 +177,8 @@ test_audit_by_cgroup_and_compat_kernel() {
 			grep -q "setsockopt(SOL_[A-Z0-9]*, $o) " "$LAST_OUT" && fail "--kernel lists $o, which MPTCP takes"
 		fi
 	done
+	# mptcpify's own tries are not a program's refusals.
+	mptcpify --json list | grep -q '"comm":"mptcpify' && fail "the probe's own calls were recorded"
 	# Where MPTCP is off and nothing is cached: "cannot tell", with the fix.
 	rm -f /run/mptcpify/sockopt-probe
 	ip netns add nomptcp
