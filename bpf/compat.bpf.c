@@ -226,24 +226,26 @@ static __always_inline int audit(unsigned long long *ctx, __u16 op)
 	return 0;
 }
 
-SEC("fexit/tcp_setsockopt")
-int mptcpify_audset(unsigned long long *ctx)
+/* tcp_setsockopt() and tcp_getsockopt(): a TCP socket, first argument. */
+static __always_inline int audit_tcp(unsigned long long *ctx, __u16 op)
 {
 	struct sock *sk = (struct sock *)ctx[0];
 
 	if (!user_socket(sk->sk_socket))
 		return 0;
-	return audit(ctx, MPTCPIFY_SOCKOPT_SET);
+	return audit(ctx, op);
+}
+
+SEC("fexit/tcp_setsockopt")
+int mptcpify_audset(unsigned long long *ctx)
+{
+	return audit_tcp(ctx, MPTCPIFY_SOCKOPT_SET);
 }
 
 SEC("fexit/tcp_getsockopt")
 int mptcpify_audget(unsigned long long *ctx)
 {
-	struct sock *sk = (struct sock *)ctx[0];
-
-	if (!user_socket(sk->sk_socket))
-		return 0;
-	return audit(ctx, MPTCPIFY_SOCKOPT_GET);
+	return audit_tcp(ctx, MPTCPIFY_SOCKOPT_GET);
 }
 
 /* SOL_SOCKET options of every socket come here: keep TCP stream sockets. */
