@@ -10,7 +10,7 @@ _mptcpify() {
 		esac
 	done
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W "attach detach exclude list status run monitor load unload connections
+		COMPREPLY=($(compgen -W "attach detach exclude list status run monitor load unload connections audit compat
 			--json --verbose --pin-root --config-dir --help --version" -- "$cur"))
 		return
 	fi
@@ -25,6 +25,8 @@ _mptcpify() {
 	exclude) COMPREPLY=($(compgen -W "--comm --remove --runtime --help" -- "$cur")) ;;
 	monitor) COMPREPLY=($(compgen -W "--count --timeout --help" -- "$cur")) ;;
 	connections) COMPREPLY=($(compgen -W "--selected --listening --help" -- "$cur")) ;;
+	audit) COMPREPLY=($(compgen -W "--comm --cgroup --unit --all --remove --runtime --help" -- "$cur")) ;;
+	compat) COMPREPLY=($(compgen -W "--kernel --help" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -c -- "$cur")) ;;
 	*) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
 	esac
