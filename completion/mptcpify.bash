@@ -11,7 +11,8 @@ _mptcpify() {
 	done
 	if [[ -z $cmd ]]; then
 		COMPREPLY=($(compgen -W "attach detach exclude list status run monitor enable disable
-			daemon load unload connections metrics --json --verbose --pin-root --config-dir --help --version" -- "$cur"))
+			daemon load unload connections metrics audit compat
+			--json --verbose --pin-root --config-dir --help --version" -- "$cur"))
 		return
 	fi
 	case $prev in
@@ -34,6 +35,8 @@ _mptcpify() {
 			COMPREPLY=($(compgen -W "$(systemctl list-unit-files --type=service --no-legend 2>/dev/null |
 				awk '$1 !~ /@\.service$/ { print $1 }')" -- "$cur"))
 		fi ;;
+	audit) COMPREPLY=($(compgen -W "--comm --cgroup --unit --all --remove --runtime --help" -- "$cur")) ;;
+	compat) COMPREPLY=($(compgen -W "--kernel --help" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -c -- "$cur")) ;;
 	*) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
 	esac

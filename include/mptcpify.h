@@ -7,7 +7,7 @@
 
 #include <linux/types.h>
 
-#define MPTCPIFY_ABI 4
+#define MPTCPIFY_ABI 5
 
 /* The kernel keeps 15 bytes of a task's name plus the NUL (TASK_COMM_LEN). */
 #define MPTCPIFY_COMM_LEN 16
@@ -192,6 +192,61 @@ struct mptcpify_event {
 	__u16 reason;
 	__u32 type;           /* as passed to socket(), flags included */
 	char comm[MPTCPIFY_COMM_LEN];
+};
+
+
+/* ---- Socket options MPTCP refuses (bpf/compat.bpf.c, ABI 5).
+ *
+ * Map "sockopt_refused": setsockopt/getsockopt calls that an MPTCP socket
+ * refused with ENOPROTOOPT or EOPNOTSUPP (fexit on mptcp_setsockopt and
+ * mptcp_getsockopt: only MPTCP sockets reach them). Map "sockopt_audit":
+ * the options audited programs set and get on their TCP sockets (only
+ * while an audit rule exists). Both hash maps use this key and value;
+ * entries are never removed by the programs, only counted. */
+#define MPTCPIFY_MAX_SOCKOPT_KEYS 4096
+/* The thread name mptcpify's own probe (loader/sockopt_probe.c) takes while
+ * it tries options on sockets of its own: the programs do not count it. */
+#define MPTCPIFY_PROBE_COMM "mptcpify-probe"
+
+enum mptcpify_sockopt_op {
+	MPTCPIFY_SOCKOPT_SET = 0,
+	MPTCPIFY_SOCKOPT_GET = 1,
+};
+
+struct mptcpify_sockopt_key {
+	char comm[MPTCPIFY_COMM_LEN];
+	__u64 cgroup_id;      /* the caller's own cgroup */
+	__s32 level;
+	__s32 optname;
+	__u16 op;             /* enum mptcpify_sockopt_op */
+	__u16 error;          /* refused: ENOPROTOOPT or EOPNOTSUPP; audit: 0 */
+	__u32 pad;
+};
+
+struct mptcpify_sockopt_count {
+	__u64 count;          /* atomic */
+	__u64 tcp_failed;     /* audit: calls that failed on TCP too (any errno) */
+	__u32 last_pid;       /* process id (tgid) of the last call */
+	__u32 pad;
+};
+
+/* Map "audit_config", one entry at key 0. Audit rules: "audit_comms" (key:
+ * the comm, NUL padded; value: MPTCPIFY_RULE_* flags) and "audit_cgroups"
+ * (key: a cgroup id, matched with every cgroup below it; value: flags). */
+struct mptcpify_audit_config {
+	__u32 all;            /* every process */
+	__u32 n_comm;
+	__u32 n_cgroup;
+	__u32 pad;
+};
+#define MPTCPIFY_MAX_AUDIT_RULES 1024
+
+/* Map "compat_stats": array of __u64 indexed by these. */
+enum mptcpify_compat_stat {
+	MPTCPIFY_COMPAT_NEW_REFUSAL,   /* new keys in sockopt_refused (readers poll this) */
+	MPTCPIFY_COMPAT_REFUSED_LOST,  /* refusals not recorded: sockopt_refused full */
+	MPTCPIFY_COMPAT_AUDIT_LOST,    /* audited calls not recorded: sockopt_audit full */
+	MPTCPIFY_COMPAT_STAT_MAX,
 };
 
 #endif

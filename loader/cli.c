@@ -86,6 +86,25 @@ static const struct command_text texts[_CMD_MAX] = {
 	  "sockets each rule made MPTCP, the MPTCP connections of each program by verdict\n"
 	  "and their subflows, the kernel's MPTcpExt fallback counters. The daemon writes\n"
 	  "the same text to metrics-dir (mptcpify.conf(5)). See mptcpify(8), METRICS.\n" },
+	[CMD_AUDIT] = { "audit", "audit (--comm NAME... | --cgroup PATH... | --unit UNIT... | --all) [--remove] [--runtime]",
+	  "Watch programs without converting them: count the socket options they set and\n"
+	  "get on their TCP sockets, for 'mptcpify compat' to say which of them MPTCP would\n"
+	  "refuse. The audit programs are attached only while an audit rule exists.\n"
+	  "  --comm NAME...   by process (thread) name, 1 to 15 bytes\n"
+	  "  --cgroup PATH... every process in the cgroup v2 directory PATH and below it (no\n"
+	  "                   pattern; a cgroup made again is followed at the next reload)\n"
+	  "  --unit UNIT...   a running systemd unit's cgroup\n"
+	  "  --all            every process\n"
+	  "  --remove         stop watching these (what was counted stays until unload)\n"
+	  "  --runtime        change the live rules only, not /etc/mptcpify/mptcpify.conf\n" },
+	[CMD_COMPAT] = { "compat", "compat [--kernel]",
+	  "Report what MPTCP refuses: per audited program (and cgroup), 'nothing refused' or\n"
+	  "'would be refused: TCP_MD5SIG (12x), ...', then what MPTCP sockets of converted\n"
+	  "programs (or of programs that ask for MPTCP themselves) had refused. Whether an\n"
+	  "option is refused is asked of the running kernel: tried once on an MPTCP socket\n"
+	  "and a TCP socket of mptcpify's own, and cached in /run/mptcpify/sockopt-probe until\n"
+	  "the next boot.\n"
+	  "  --kernel         only list which common options this kernel's MPTCP refuses\n" },
 	[CMD_UNLOAD] = { "unload", "unload",
 	  "Detach the program and remove every pin: all new sockets are TCP again.\n"
 	  "The configuration file is kept.\n" },
@@ -93,7 +112,7 @@ static const struct command_text texts[_CMD_MAX] = {
 
 static const char *const global_help =
 	"Global options (before the command):\n"
-	"  -j, --json             machine-readable output (list, status, monitor, connections)\n"
+	"  -j, --json             machine-readable output (list, status, monitor, connections, compat)\n"
 	"  -v, --verbose          show libbpf's messages\n"
 	"      --pin-root DIR     pinned state (default " DEFAULT_PIN_ROOT ", env MPTCPIFY_PIN_ROOT)\n"
 	"      --config-dir DIR   configuration (default " DEFAULT_CONFIG_DIR ", env MPTCPIFY_CONFIG_DIR)\n"
@@ -170,7 +189,7 @@ static int parse_rules(struct cli *c, int argc, char **argv)
 		{}
 	};
 	const char *cmd = texts[c->cmd].name;
-	bool exclude = c->cmd == CMD_EXCLUDE;
+	bool exclude = c->cmd == CMD_EXCLUDE, audit = c->cmd == CMD_AUDIT;
 	int last = 0, o;
 
 	optind = 0;
@@ -209,6 +228,14 @@ static int parse_rules(struct cli *c, int argc, char **argv)
 			return usage_error(cmd, "exclude takes --comm NAME... only");
 		if (!c->n_comms)
 			return usage_error(cmd, "give --comm NAME...");
+		return EXIT_OK;
+	}
+	if (audit) {
+		if (c->all_rules || c->own_cgroup)
+			return usage_error(cmd, "audit takes --comm, --cgroup, --unit or --all");
+		if (!c->n_comms && !c->n_cgroups && !c->n_units && !c->all)
+			return usage_error(cmd, "give at least one of --comm NAME, --cgroup PATH, "
+					   "--unit UNIT, --all");
 		return EXIT_OK;
 	}
 	if (c->remove)
@@ -307,6 +334,28 @@ static int parse_connections(struct cli *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int parse_compat(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int o;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'k': c->kernel = true; break;
+		case 'h': c->show_help = true; return EXIT_OK;
+		default: return usage_error("compat", "see 'mptcpify compat --help'");
+		}
+	}
+	if (optind < argc)
+		return usage_error("compat", "unexpected argument '%s'", argv[optind]);
+	return EXIT_OK;
+}
+
 static int parse_daemon(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -359,8 +408,10 @@ static int parse_command(struct cli *c, int argc, char **argv)
 	int first = 0, r;
 
 	switch (c->cmd) {
-	case CMD_ATTACH: case CMD_DETACH: case CMD_EXCLUDE:
+	case CMD_ATTACH: case CMD_DETACH: case CMD_EXCLUDE: case CMD_AUDIT:
 		return parse_rules(c, argc, argv);
+	case CMD_COMPAT:
+		return parse_compat(c, argc, argv);
 	case CMD_MONITOR:
 		return parse_monitor(c, argc, argv);
 	case CMD_DAEMON:

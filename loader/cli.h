@@ -16,6 +16,7 @@ enum cli_command {
 	CMD_ATTACH, CMD_DETACH, CMD_EXCLUDE, CMD_LIST, CMD_STATUS, CMD_RUN, CMD_MONITOR,
 	CMD_ENABLE, CMD_DISABLE, CMD_DAEMON, CMD_LOAD, CMD_UNLOAD, CMD_CONNECTIONS,
 	CMD_METRICS,
+	CMD_AUDIT, CMD_COMPAT,
 	_CMD_MAX,
 	CMD_NONE = -1,  /* only with show_help or show_version */
 };
@@ -38,6 +39,7 @@ struct cli {
 	double timeout;         /* monitor --timeout in seconds: 0 when not given */
 	bool keep_on_stop;      /* daemon */
 	bool listening, selected_only;  /* connections */
+	bool kernel;            /* compat --kernel */
 	const char *unit;       /* enable, disable */
 	char **run_argv;        /* run: CMD ARGS..., NULL-terminated, a tail of argv */
 };

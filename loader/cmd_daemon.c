@@ -15,6 +15,7 @@
 #endif
 
 #include "commands.h"
+#include "compat_report.h"
 #include "event_readers.h"
 #include "config.h"
 #include "metrics_file.h"
@@ -72,6 +73,14 @@ static int log_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The first time a program's option is refused on MPTCP: one line. */
+static void log_refusal(const struct sockopt_entry *e, const char *rule, bool selected, void *ud)
+{
+	char line[512];
+
+	printf("%s\n", refusal_line(e, rule, selected, line, sizeof(line)));
+}
+
 /* Opens the state for writing, applies the configuration, closes (drops
  * the lock). */
 static int apply(const struct mptcpify_conf *new, bool *created)
@@ -113,6 +122,7 @@ int do_daemon(const struct cli *cli)
 	struct ring_buffer *rb = NULL;
 	struct event_reader er = { .slot = -1, .ring_fd = -1 };
 	struct metrics_file mf;
+	struct refusal_watch rw = {};
 	bool keep = cli->keep_on_stop, created = false;
 	int r;
 
@@ -132,6 +142,10 @@ int do_daemon(const struct cli *cli)
 	       created ? "loaded and pinned under" : "adopted the program pinned under", pin_root(),
 	       conf.comms.n, conf.cgroups.n, conf.units.n, conf.exclude_comms.n,
 	       conf.all ? ", system-wide" : "");
+	if (conf.audit_all || conf.audit_comms.n || conf.audit_cgroups.n || conf.audit_units.n)
+		printf("auditing %s%zu comm, %zu cgroup, %zu unit rules: 'mptcpify compat' reports\n",
+		       conf.audit_all ? "every process, " : "", conf.audit_comms.n,
+		       conf.audit_cgroups.n, conf.audit_units.n);
 
 	/* Write access: a ring buffer of our own goes in a slot of "events". */
 	r = state_open(&s, STATE_WRITE);
@@ -144,6 +158,9 @@ int do_daemon(const struct cli *cli)
 	if (!rb)
 		warn("cannot read events (%s): sockets will not be logged", strerror(errno));
 	metrics_file_configure(&mf, &conf);
+	/* Pairs already in the map were seen before this start (a restart
+	 * with --keep-on-stop): not logged again. */
+	refusal_watch_init(&rw, &s);
 	notify("READY=1");
 
 	while (!got_term) {
@@ -161,11 +178,13 @@ int do_daemon(const struct cli *cli)
 		} else {
 			usleep(metrics_file_wait_ms(&mf, 500) * 1000);
 		}
+		refusal_watch_poll(&rw, &s, log_refusal, NULL);
 	}
 	notify("STOPPING=1");
 	r = EXIT_OK;
 out:
 	ring_buffer__free(rb);
+	refusal_watch_free(&rw);
 	event_reader_close(&s, &er);
 	state_close(&s);
 	conf_free(&conf);

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit_rules.h"
 #include "cgroups.h"
+#include "compat_report.h"
 #include "commands.h"
 #include "json.h"
 #include "path_rules.h"
@@ -123,6 +125,62 @@ static int list_cgroups(struct state *s, struct list_ctx *ctx)
 	return r;
 }
 
+/* Audit rules: kind "audit", target "comm NAME", "cgroup PATH" or "all";
+ * the hits column has nothing to count. */
+static int print_audit(char kind, const void *key, uint32_t flags, void *userdata)
+{
+	struct list_ctx *ctx = userdata;
+	char target[PATH_MAX + 16], path[PATH_MAX], comm[MPTCPIFY_COMM_LEN] = "";
+	uint64_t id = 0;
+
+	if (kind == 'c')
+		memcpy(comm, key, sizeof(comm) - 1);
+	if (kind == 'g') {
+		memcpy(&id, key, sizeof(id));
+		sockopt_cgroup_path(id, path, sizeof(path));
+	}
+	ctx->n++;
+	if (!arg_json) {
+		snprintf(target, sizeof(target), "%s %s", kind == 'a' ? "all" : kind == 'c' ? "comm" :
+			 "cgroup", kind == 'a' ? "(every process)" : kind == 'c' ? comm : path);
+		printf("%-8s %-48s %12s%s\n", "audit", target, "-",
+		       flags & MPTCPIFY_RULE_SAVED ? "" : "  (runtime)");
+		return 0;
+	}
+	json_open_object(&ctx->j, NULL);
+	json_string(&ctx->j, "kind", "audit");
+	if (kind == 'a')
+		json_bool(&ctx->j, "all", true);
+	else if (kind == 'c')
+		json_string(&ctx->j, "comm", comm);
+	else {
+		json_string(&ctx->j, "cgroup", path);
+		json_u64(&ctx->j, "cgroup_id", id);
+	}
+	json_bool(&ctx->j, "saved", flags & MPTCPIFY_RULE_SAVED);
+	json_close_object(&ctx->j);
+	return 0;
+}
+
+/* What MPTCP sockets refused (live detection), after the rules. */
+static void list_refused(struct state *s, struct list_ctx *ctx)
+{
+	_cleanup_free_ struct sockopt_entry *e = NULL;
+	size_t n = 0;
+
+	if (!arg_json) {
+		printf("\nsocket options refused on MPTCP sockets ('mptcpify compat' for more):\n");
+		if (!sockopt_refused_print(s, "  "))
+			printf("  (none)\n");
+		return;
+	}
+	json_open_array(&ctx->j, "refused");
+	if (sockopt_entries_read(s, MAP_SO_REFUSED, &e, &n) == 0)
+		for (size_t i = 0; i < n; i++)
+			sockopt_refused_json(&ctx->j, s, &e[i]);
+	json_close_array(&ctx->j);
+}
+
 int do_list(const struct cli *c)
 {
 	struct state s = STATE_INIT;
@@ -133,7 +191,7 @@ int do_list(const struct cli *c)
 
 	if (!state_is_pinned()) {
 		if (arg_json)
-			printf("{\"loaded\":false,\"all\":false,\"rules\":[]}\n");
+			printf("{\"loaded\":false,\"all\":false,\"rules\":[],\"refused\":[]}\n");
 		else
 			printf("mptcpify is not loaded: no rules are active\n");
 		return EXIT_OK;
@@ -166,16 +224,23 @@ int do_list(const struct cli *c)
 		ctx.kind = "exclude";
 		r = rules_foreach(&s, MAP_EXCLUDE, print_comm, &ctx);
 	}
+	if (!r) {
+		ctx.kind = "audit";
+		r = audit_foreach(&s, print_audit, &ctx);
+	}
 	if (r < 0) {
 		state_close(&s);
 		return fail(EXIT_INTERNAL, "cannot read the %s rules: %s", ctx.kind, strerror(-r));
 	}
 	if (arg_json) {
 		json_close_array(&ctx.j);
+		list_refused(&s, &ctx);
 		json_close_object(&ctx.j);
 		json_end(&ctx.j);
-	} else if (!ctx.n && !cfg.all) {
-		printf("(no rules: nothing is selected)\n");
+	} else {
+		if (!ctx.n && !cfg.all)
+			printf("(no rules: nothing is selected)\n");
+		list_refused(&s, &ctx);
 	}
 	state_close(&s);
 	return EXIT_OK;

@@ -10,6 +10,8 @@
 #include <bpf/libbpf.h>
 
 #include "commands.h"
+#include "compat_report.h"
+#include "sockopt_names.h"
 #include "event_readers.h"
 #include "json.h"
 #include "mptcpify.h"
@@ -70,11 +72,43 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* A (program, option) pair refused on MPTCP for the first time. JSON
+ * lines of this kind carry "kind"; socket lines have none. */
+static void on_refusal(const struct sockopt_entry *e, const char *rule, bool selected, void *ud)
+{
+	char line[512];
+
+	if (arg_json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_open_object(&j, NULL);
+		char call[96], en[16];
+
+		json_string(&j, "kind", "sockopt_refused");
+		json_string(&j, "comm", e->k.comm);
+		json_u64(&j, "pid", e->v.last_pid);
+		json_u64(&j, "cgroup_id", e->k.cgroup_id);
+		json_string(&j, "call", sockopt_call_name(e->k.op, e->k.level, e->k.optname, call,
+							  sizeof(call)));
+		json_string(&j, "errno", sockopt_errno_name(e->k.error, en, sizeof(en)));
+		json_string(&j, "rule", rule);
+		json_bool(&j, "selected", selected);
+		json_string(&j, "message", refusal_line(e, rule, selected, line, sizeof(line)));
+		json_close_object(&j);
+		json_end(&j);
+	} else {
+		printf("%s\n", refusal_line(e, rule, selected, line, sizeof(line)));
+	}
+	fflush(stdout);
+}
+
 int do_monitor(const struct cli *c)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct state s = STATE_INIT;
 	struct event_reader er = { .slot = -1, .ring_fd = -1 };
+	struct refusal_watch rw;
 	struct ring_buffer *rb;
 	double timeout = c->timeout;
 	struct timespec t0, now;
@@ -100,6 +134,7 @@ int do_monitor(const struct cli *c)
 	s.dir_fd = -1;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	refusal_watch_init(&rw, &s);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!stop) {
 		/* The hook wakes readers only when their ring fills up
@@ -113,6 +148,7 @@ int do_monitor(const struct cli *c)
 			r = fail(EXIT_INTERNAL, "reading events failed: %s", strerror(-n));
 			break;
 		}
+		refusal_watch_poll(&rw, &s, on_refusal, NULL);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (timeout > 0 && (now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 >= timeout)
 			break;
@@ -120,6 +156,7 @@ int do_monitor(const struct cli *c)
 	if (!r)
 		ring_buffer__consume(rb);  /* the last records, before exiting */
 	ring_buffer__free(rb);
+	refusal_watch_free(&rw);
 out:
 	event_reader_close(&s, &er);
 	state_close(&s);

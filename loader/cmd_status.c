@@ -14,6 +14,8 @@
 #include <bpf/libbpf.h>
 
 #include "commands.h"
+#include "compat_pins.h"
+#include "compat_report.h"
 #include "json.h"
 #include "mptcp_pm.h"
 #include "mptcpify.skel.h"
@@ -307,6 +309,50 @@ static void print_counters(struct report *rep)
 	       "this kernel can preempt a task inside it)" : "");
 }
 
+/* Socket options refused on MPTCP sockets (live detection), and audit. */
+static void check_sockopts(struct report *rep)
+{
+	_cleanup_free_ struct sockopt_entry *e = NULL;
+	struct state s = STATE_INIT;
+	char buf[256];
+	size_t n = 0;
+	int audit = compat_audit_links_pinned(pin_root());
+
+	if (state_open(&s, 0))
+		return;
+	if (!compat_detection_pinned(pin_root()))
+		check(rep, "socket options", WARN, 0, "refused socket options are not watched (the "
+		      "kernel has no MPTCP, or refused the fexit programs on mptcp_setsockopt)",
+		      "mptcpify unload; mptcpify --verbose load (libbpf says why)");
+	else if (sockopt_entries_read(&s, MAP_SO_REFUSED, &e, &n) == 0) {
+		if (n)
+			snprintf(buf, sizeof(buf), "%zu kind%s of call refused on MPTCP sockets%s", n,
+				 n == 1 ? "" : "s", audit ? "; audit on" : "");
+		else
+			snprintf(buf, sizeof(buf), "none refused on MPTCP sockets%s",
+				 audit ? "; audit on" : "");
+		if (!arg_json) {
+			check(rep, "socket options", n ? WARN : OK, 0, buf, "'mptcpify compat' shows "
+			      "which programs; exclude those (mptcpify exclude --comm NAME)");
+			if (n)
+				sockopt_refused_print(&s, "      ");
+		} else {
+			/* check()'s object, with the refused calls in it. */
+			json_open_object(&rep->j, NULL);
+			json_string(&rep->j, "check", "socket options");
+			json_string(&rep->j, "result", n ? "warn" : "ok");
+			json_string(&rep->j, "detail", buf);
+			json_bool(&rep->j, "audit", audit > 0);
+			json_open_array(&rep->j, "refused");
+			for (size_t i = 0; i < n; i++)
+				sockopt_refused_json(&rep->j, &s, &e[i]);
+			json_close_array(&rep->j);
+			json_close_object(&rep->j);
+		}
+	}
+	state_close(&s);
+}
+
 int do_status(const struct cli *c)
 {
 	struct report rep = {};
@@ -322,6 +368,8 @@ int do_status(const struct cli *c)
 		json_open_array(&rep.j, "checks");
 	}
 	check_all(&rep, &loaded);
+	if (loaded && (have_cap(21) || (have_cap(38) && have_cap(39))))
+		check_sockopts(&rep);
 	check_paths(&rep, &pm, &have_pm);
 	n_mibs = mptcp_fallback_counters("/proc/net/netstat", mib_names, mib_values,
 					 ELEMENTSOF(mib_values));

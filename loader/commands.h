@@ -20,5 +20,7 @@ int do_disable(const struct cli *c);
 int do_daemon(const struct cli *c);
 int do_connections(const struct cli *c);
 int do_metrics(const struct cli *c);
+int do_audit(const struct cli *c);
+int do_compat(const struct cli *c);
 
 #endif

@@ -13,6 +13,8 @@
  *   [daemon]
  *   metrics-dir = /var/lib/prometheus/node-exporter
  *   metrics-interval = 15   seconds
+ *   [compat]
+ *   audit = comm:gobgpd  watched, not converted: also cgroup:PATH, unit:UNIT, all
  *
  * - UTF-8 text, lines end with '\n' (the last one may lack it). NUL bytes,
  *   carriage returns and other control characters except tab are refused
@@ -42,6 +44,7 @@ enum section {
 	SECTION_SELECT,
 	SECTION_EXCLUDE,
 	SECTION_DAEMON,
+	SECTION_COMPAT,
 };
 
 struct parser {
@@ -167,15 +170,18 @@ static int parse_section(struct parser *p, const char *s, size_t n) {
 		p->section = SECTION_EXCLUDE;
 	else if (n == strlen("[daemon]") && memcmp(s, "[daemon]", n) == 0)
 		p->section = SECTION_DAEMON;
+	else if (n == strlen("[compat]") && memcmp(s, "[compat]", n) == 0)
+		p->section = SECTION_COMPAT;
 	else {
 		escape_for_message(s, n, shown, sizeof(shown));
-		return parse_error(p, "unknown section %s (known: [select], [exclude], [daemon])", shown);
+		return parse_error(p, "unknown section %s (known: [select], [exclude], [compat], [daemon])", shown);
 	}
 	return 0;
 }
 
 static const char *kind_name(enum rule_kind k) {
-	return k == RULE_UNIT ? "unit" : k == RULE_CGROUP ? "cgroup" : "comm";
+	return k == RULE_UNIT || k == RULE_AUDIT_UNIT ? "unit" :
+		k == RULE_CGROUP || k == RULE_AUDIT_CGROUP ? "cgroup" : "comm";
 }
 
 static int add_from_file(struct parser *p, enum rule_kind k, const char *value) {
@@ -192,7 +198,10 @@ static int add_from_file(struct parser *p, enum rule_kind k, const char *value) 
 		escape_for_message(value, strlen(value), shown, sizeof(shown));
 		return parse_error(p, "invalid %s \"%s\": %s", kind_name(k), shown, why);
 	case -E2BIG:
-		if (k == RULE_COMM)
+		if (k == RULE_AUDIT_COMM || k == RULE_AUDIT_CGROUP || k == RULE_AUDIT_UNIT)
+			parse_error(p, "more than %d audit rules of one kind (the size of the BPF map)",
+				    MPTCPIFY_MAX_AUDIT_RULES);
+		else if (k == RULE_COMM)
 			parse_error(p, "more than %d comm rules (the size of the BPF map)",
 				    MPTCPIFY_MAX_COMM_RULES);
 		else if (k == RULE_EXCLUDE)
@@ -228,6 +237,26 @@ static int daemon_setting(struct parser *p, const char *key, size_t keylen, cons
 	return r;
 }
 
+/* audit = all | comm:NAME | cgroup:PATH | unit:UNIT */
+static int parse_audit(struct parser *p, const char *value) {
+	static const struct { const char *prefix; enum rule_kind kind; } kinds[] = {
+		{ "comm:", RULE_AUDIT_COMM }, { "cgroup:", RULE_AUDIT_CGROUP },
+		{ "unit:", RULE_AUDIT_UNIT },
+	};
+	char shown[300];
+
+	if (strcmp(value, "all") == 0) {
+		p->c->audit_all = true;
+		return 0;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+		if (strncmp(value, kinds[i].prefix, strlen(kinds[i].prefix)) == 0)
+			return add_from_file(p, kinds[i].kind, value + strlen(kinds[i].prefix));
+	escape_for_message(value, strlen(value), shown, sizeof(shown));
+	return parse_error(p, "invalid audit \"%s\": give all, comm:NAME, cgroup:PATH or unit:UNIT",
+			   shown);
+}
+
 static int parse_assignment(struct parser *p, const char *key, size_t keylen,
 			    const char *v, size_t n) {
 	_cleanup_free_ char *value = NULL;
@@ -237,7 +266,7 @@ static int parse_assignment(struct parser *p, const char *key, size_t keylen,
 #define KEY_IS(name) (keylen == strlen(name) && memcmp(key, name, keylen) == 0)
 	if (p->section == SECTION_NONE)
 		return parse_error(p, "assignment before any section: put it under [select], "
-				   "[exclude] or [daemon]");
+				   "[exclude], [compat] or [daemon]");
 
 	r = parse_value(p, v, n, &value);
 	if (r < 0)
@@ -267,6 +296,12 @@ static int parse_assignment(struct parser *p, const char *key, size_t keylen,
 	if (p->section == SECTION_DAEMON)
 		return daemon_setting(p, key, keylen, value);
 
+	if (p->section == SECTION_COMPAT) {
+		if (KEY_IS("audit"))
+			return parse_audit(p, value);
+		escape_for_message(key, keylen, shown, sizeof(shown));
+		return parse_error(p, "unknown key '%s' in [compat] (known: audit)", shown);
+	}
 	if (KEY_IS("comm"))
 		return add_from_file(p, RULE_EXCLUDE, value);
 	escape_for_message(key, keylen, shown, sizeof(shown));

@@ -85,6 +85,9 @@ enum rule_kind {
 	RULE_CGROUP,
 	RULE_UNIT,
 	RULE_EXCLUDE,
+	RULE_AUDIT_COMM,
+	RULE_AUDIT_CGROUP,
+	RULE_AUDIT_UNIT,
 };
 int conf_copy(struct mptcpify_conf *dst, const struct mptcpify_conf *src);
 void conf_replace(struct mptcpify_conf *dst, struct mptcpify_conf *src);

@@ -112,17 +112,23 @@ void conf_free(struct mptcpify_conf *c) {
 	conf_list_free(&c->cgroups);
 	conf_list_free(&c->units);
 	conf_list_free(&c->exclude_comms);
-	c->all = false;
+	conf_list_free(&c->audit_comms);
+	conf_list_free(&c->audit_cgroups);
+	conf_list_free(&c->audit_units);
+	c->all = c->audit_all = false;
 	conf_daemon_free(c);
 }
 
 int conf_copy(struct mptcpify_conf *dst, const struct mptcpify_conf *src) {
-	_cleanup_(conf_free) struct mptcpify_conf c = { .all = src->all };
+	_cleanup_(conf_free) struct mptcpify_conf c = { .all = src->all, .audit_all = src->audit_all };
 
 	if (conf_list_copy(&c.comms, &src->comms) < 0 ||
 	    conf_list_copy(&c.cgroups, &src->cgroups) < 0 ||
 	    conf_list_copy(&c.units, &src->units) < 0 ||
 	    conf_list_copy(&c.exclude_comms, &src->exclude_comms) < 0 ||
+	    conf_list_copy(&c.audit_comms, &src->audit_comms) < 0 ||
+	    conf_list_copy(&c.audit_cgroups, &src->audit_cgroups) < 0 ||
+	    conf_list_copy(&c.audit_units, &src->audit_units) < 0 ||
 	    conf_daemon_copy(&c, src) < 0)
 		return -ENOMEM;
 
@@ -144,12 +150,18 @@ bool conf_equal(const struct mptcpify_conf *a, const struct mptcpify_conf *b) {
 		conf_list_equal(&a->cgroups, &b->cgroups) &&
 		conf_list_equal(&a->units, &b->units) &&
 		conf_list_equal(&a->exclude_comms, &b->exclude_comms) &&
+		a->audit_all == b->audit_all &&
+		conf_list_equal(&a->audit_comms, &b->audit_comms) &&
+		conf_list_equal(&a->audit_cgroups, &b->audit_cgroups) &&
+		conf_list_equal(&a->audit_units, &b->audit_units) &&
 		conf_daemon_equal(a, b);
 }
 
 bool conf_is_empty(const struct mptcpify_conf *c) {
 	return !c->all && c->comms.n == 0 && c->cgroups.n == 0 &&
-		c->units.n == 0 && c->exclude_comms.n == 0 && conf_daemon_is_empty(c);
+		c->units.n == 0 && c->exclude_comms.n == 0 && !c->audit_all &&
+		c->audit_comms.n == 0 && c->audit_cgroups.n == 0 && c->audit_units.n == 0 &&
+		conf_daemon_is_empty(c);
 }
 
 
@@ -163,6 +175,12 @@ static struct conf_list *rule_list(struct mptcpify_conf *c, enum rule_kind k) {
 		return &c->units;
 	case RULE_EXCLUDE:
 		return &c->exclude_comms;
+	case RULE_AUDIT_COMM:
+		return &c->audit_comms;
+	case RULE_AUDIT_CGROUP:
+		return &c->audit_cgroups;
+	case RULE_AUDIT_UNIT:
+		return &c->audit_units;
 	}
 	abort();
 }
@@ -178,6 +196,11 @@ static bool rule_fits(const struct mptcpify_conf *c, enum rule_kind k) {
 		return c->cgroups.n + c->units.n < MPTCPIFY_MAX_CGROUP_RULES;
 	case RULE_EXCLUDE:
 		return c->exclude_comms.n < MPTCPIFY_MAX_EXCLUDES;
+	case RULE_AUDIT_COMM:
+		return c->audit_comms.n < MPTCPIFY_MAX_AUDIT_RULES;
+	case RULE_AUDIT_CGROUP:
+	case RULE_AUDIT_UNIT:
+		return c->audit_cgroups.n + c->audit_units.n < MPTCPIFY_MAX_AUDIT_RULES;
 	}
 	abort();
 }
@@ -189,11 +212,21 @@ static int rule_canonical(enum rule_kind k, const char *value, char **ret, const
 	switch (k) {
 	case RULE_CGROUP:
 		return cgroup_path_normalize(value, ret, why);
+	case RULE_AUDIT_CGROUP:
+		/* A directory, not a pattern: audit follows cgroup ids. */
+		if (cgroup_path_is_pattern(value)) {
+			if (why)
+				*why = "is a pattern: audit takes a cgroup directory";
+			return -EINVAL;
+		}
+		return cgroup_path_normalize(value, ret, why);
 	case RULE_UNIT:
+	case RULE_AUDIT_UNIT:
 		r = unit_name_check(value, why);
 		break;
 	case RULE_COMM:
 	case RULE_EXCLUDE:
+	case RULE_AUDIT_COMM:
 		r = comm_name_check(value, why);
 		break;
 	default:
@@ -270,3 +303,15 @@ int conf_remove_exclude(struct mptcpify_conf *c, const char *comm) {
 	return conf_remove_rule(c, RULE_EXCLUDE, comm);
 }
 
+
+static enum rule_kind audit_kind(char kind) {
+	return kind == 'g' ? RULE_AUDIT_CGROUP : kind == 'u' ? RULE_AUDIT_UNIT : RULE_AUDIT_COMM;
+}
+
+int conf_add_audit(struct mptcpify_conf *c, char kind, const char *value) {
+	return conf_add_rule(c, audit_kind(kind), value, NULL);
+}
+
+int conf_remove_audit(struct mptcpify_conf *c, char kind, const char *value) {
+	return conf_remove_rule(c, audit_kind(kind), value);
+}

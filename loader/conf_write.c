@@ -34,6 +34,17 @@ static void write_list(FILE *f, const char *key, const struct conf_list *l) {
 		write_value(f, key, l->v[i]);
 }
 
+/* key = PREFIXvalue, quoted when the whole value needs it. */
+static void write_prefixed(FILE *f, const char *key, const char *prefix, const struct conf_list *l) {
+	for (size_t i = 0; i < l->n; i++) {
+		_cleanup_free_ char *v = NULL;
+
+		if (asprintf(&v, "%s%s", prefix, l->v[i]) < 0)
+			continue;
+		write_value(f, key, v);
+	}
+}
+
 int conf_format(const struct mptcpify_conf *c, char **ret, size_t *ret_len) {
 	/* buf before f: cleanups run in reverse order, and fclose() writes to
 	 * buf, so f must be closed before buf is freed. */
@@ -60,6 +71,14 @@ int conf_format(const struct mptcpify_conf *c, char **ret, size_t *ret_len) {
 	if (c->exclude_comms.n > 0) {
 		fputs("\n[exclude]\n", f);
 		write_list(f, "comm", &c->exclude_comms);
+	}
+	if (c->audit_all || c->audit_comms.n > 0 || c->audit_cgroups.n > 0 || c->audit_units.n > 0) {
+		fputs("\n[compat]\n", f);
+		if (c->audit_all)
+			fputs("audit = all\n", f);
+		write_prefixed(f, "audit", "comm:", &c->audit_comms);
+		write_prefixed(f, "audit", "cgroup:", &c->audit_cgroups);
+		write_prefixed(f, "audit", "unit:", &c->audit_units);
 	}
 	if (!conf_daemon_is_empty(c)) {
 		fputs("\n[daemon]\n", f);

@@ -44,6 +44,11 @@ struct mptcpify_conf {
 	struct conf_list units;          /* [select] unit= */
 	struct conf_list exclude_comms;  /* [exclude] comm= */
 	bool all;                        /* [select] all= */
+	/* [compat] audit= (mptcpify audit): watched, not converted */
+	struct conf_list audit_comms;    /* audit = comm:NAME */
+	struct conf_list audit_cgroups;  /* audit = cgroup:PATH, normalized */
+	struct conf_list audit_units;    /* audit = unit:UNIT */
+	bool audit_all;                  /* audit = all */
 	/* [daemon]: single values, the last assignment wins. */
 	char *metrics_dir;               /* metrics-dir=: NULL when unset or empty */
 	unsigned metrics_interval;       /* metrics-interval= in seconds; 0: unset */
@@ -97,6 +102,10 @@ int conf_add_unit(struct mptcpify_conf *c, const char *unit);
 int conf_remove_unit(struct mptcpify_conf *c, const char *unit);
 int conf_add_exclude(struct mptcpify_conf *c, const char *comm);
 int conf_remove_exclude(struct mptcpify_conf *c, const char *comm);
+/* Audit rules ([compat] audit =): kind is 'c' (comm), 'g' (cgroup) or 'u'
+ * (unit); same returns as above. */
+int conf_add_audit(struct mptcpify_conf *c, char kind, const char *value);
+int conf_remove_audit(struct mptcpify_conf *c, char kind, const char *value);
 
 /* Parse buf (len bytes, need not be NUL-terminated; NUL bytes in it are
  * refused) and merge its rules into *c. fname is used in error messages.

@@ -25,6 +25,8 @@ static int (*const handlers[_CMD_MAX])(const struct cli *c) = {
 	[CMD_UNLOAD] = do_unload,
 	[CMD_CONNECTIONS] = do_connections,
 	[CMD_METRICS] = do_metrics,
+	[CMD_AUDIT] = do_audit,
+	[CMD_COMPAT] = do_compat,
 };
 
 int main(int argc, char **argv)

@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "audit_rules.h"
 #include "cgroups.h"
 #include "config.h"
 #include "fault.h"
@@ -310,6 +311,8 @@ int persist_apply(struct state *s, const struct mptcpify_conf *new)
 		r = apply_paths(s, paths, n_paths);
 	if (!r && rule_set_all(s, new->all) < 0)
 		r = fail(EXIT_INTERNAL, "cannot set system-wide mode: %s", strerror(errno));
+	if (!r)
+		r = audit_apply_conf(s, new);
 	if (rules_recount(s) < 0 && !r)
 		r = fail(EXIT_INTERNAL, "cannot update the rule counts: %s", strerror(errno));
 	return r;

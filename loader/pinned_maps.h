@@ -16,6 +16,13 @@ enum state_map {
 	MAP_RETIRED,
 	MAP_READERS,
 	MAP_NAMES,                /* ABI 4 */
+	/* ABI 5: socket options MPTCP refuses (bpf/compat.bpf.c) */
+	MAP_SO_REFUSED,
+	MAP_SO_AUDIT,
+	MAP_AUDIT_CONFIG,
+	MAP_AUDIT_COMMS,
+	MAP_AUDIT_CGROUPS,
+	MAP_COMPAT_STATS,
 	MAP__COUNT,
 };
 

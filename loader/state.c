@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "mptcpify.h"
+#include "compat_pins.h"
 #include "fault.h"
 #include "mptcpify.skel.h"
 #include "state.h"
@@ -37,6 +38,12 @@ const char *const state_map_names[MAP__COUNT] = {
 	[MAP_RETIRED] = "retired_hits",
 	[MAP_READERS] = "event_readers",
 	[MAP_NAMES] = "name_filter",
+	[MAP_SO_REFUSED] = "sockopt_refused",
+	[MAP_SO_AUDIT] = "sockopt_audit",
+	[MAP_AUDIT_CONFIG] = "audit_config",
+	[MAP_AUDIT_COMMS] = "audit_comms",
+	[MAP_AUDIT_CGROUPS] = "audit_cgroups",
+	[MAP_COMPAT_STATS] = "compat_stats",
 };
 
 /* The links pinned besides LINK_PIN: the cgroup tracking programs and the
@@ -321,6 +328,7 @@ static int load_and_pin(struct state *s, const struct migrated *m)
 	skel = mptcpify_bpf__open();
 	if (!skel)
 		return fail(EXIT_INTERNAL, "failed to open the BPF object: %s", strerror(errno));
+	compat_pins_prepare(skel);
 	progs[0] = skel->progs.mptcpify_cgroup_mkdir;
 	progs[1] = skel->progs.mptcpify_cgroup_rmdir;
 	progs[2] = skel->progs.mptcpify_back1;
@@ -376,6 +384,12 @@ static int load_and_pin(struct state *s, const struct migrated *m)
 			goto out;
 		}
 	}
+	err = compat_pins_attach(skel, pin_root(),
+				 compat_audit_wanted(bpf_map__fd(skel->maps.audit_config)));
+	if (err) {
+		r = fail(EXIT_INTERNAL, "failed to pin the socket option programs: %s", strerror(-err));
+		goto out;
+	}
 	pin_path(tmp, sizeof(tmp), LINK_NEW_PIN);
 	pin_path(p, sizeof(p), LINK_PIN);
 	err = bpf_link__pin(links[n_links], tmp);
@@ -400,6 +414,7 @@ out:
 				unlink(p);
 			}
 		unlink_tracking_pins();
+		compat_pins_remove(pin_root());
 	}
 	for (size_t i = 0; i < ELEMENTSOF(links); i++)
 		bpf_link__destroy(links[i]);  /* the pins keep them attached */
@@ -680,6 +695,10 @@ int state_unload(void)
 	}
 	for (size_t i = 0; i < ELEMENTSOF(links); i++)
 		closep(&held[i]);
+	r = compat_pins_remove(pin_root());
+	if (r < 0)
+		return fail(EXIT_INTERNAL, "cannot remove the socket option pins under %s: %s",
+			    pin_root(), strerror(-r));
 	for (int i = 0; i < MAP__COUNT; i++)
 		if (unlinkat(dfd, state_map_names[i], 0) < 0 && errno != ENOENT)
 			return fail(EXIT_INTERNAL, "cannot remove %s/%s: %s", pin_root(),

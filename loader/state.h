@@ -21,8 +21,7 @@ struct state {
 	bool created;             /* this call loaded and pinned the program */
 };
 
-#define STATE_INIT { .dir_fd = -1, .link_fd = -1, \
-	.map_fd = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 } }
+#define STATE_INIT { .dir_fd = -1, .link_fd = -1, .map_fd = { [0 ... MAP__COUNT - 1] = -1 } }
 
 enum state_flags {
 	STATE_CREATE = 1 << 0,    /* load, attach and pin when nothing is pinned */

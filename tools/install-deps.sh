@@ -20,7 +20,7 @@ vm_host_pkgs="qemu-system-x86 cpio gzip xz-utils zstd kmod
 
 # VM suite, guest side: copied from this machine into the initramfs.
 guest_pkgs="busybox-static bash coreutils util-linux findutils procps grep sed iproute2
-  iperf3 ncat tcpdump mptcpize strace ethtool"
+  iperf3 ncat tcpdump mptcpize strace ethtool socat"
 
 # Packages (tools/build-packages.sh, meson test suite pkg): the Debian
 # package build and lintian; rpm's rpmbuild for the RPM spec.

@@ -82,7 +82,37 @@ mptcpify unload >/dev/null
 mptcpify attach --runtime --cgroup $CG/pc/b1 >/dev/null
 row "ours, selected by cgroup 9 levels up" 262 $DEEP
 mptcpify unload >/dev/null
-sysctl -qw kernel.bpf_stats_enabled=0
 echo "  (first: the primary, or the empty program; all copies: with the backstops that ran,"
 echo "   per socket(); minus the empty row, what the bodies cost)"
+
+# The socket option programs (bpf/compat.bpf.c) are not on the socket()
+# path: the rows above count the same programs with them loaded. Per
+# setsockopt() call (5000 on each of 2 sockets, tests/progs/sockopts), the
+# instructions inside the program that runs, from the same statistics.
+# opt_row LABEL PROGRAM SOCKOPTS ARGS
+opt_row() {
+	label=$1 name=$2; shift 2
+	$P/sockopts "$@" >/dev/null
+	prog_stats >/tmp/pc.before
+	$P/sockopts --repeat "$N" "$@" >/dev/null
+	prog_stats >/tmp/pc.after
+	awk -v label="$label" -v name="$name" '
+		FILENAME == ARGV[1] { t[$1] = $2; c[$1] = $3; next }
+		$1 == name { dt = $2 - t[$1]; dc = $3 - c[$1] }
+		END { if (dc <= 0) { printf "  %-50s %8s\n", label, "-"; exit 1 }
+		      printf "  %-50s %8.0f %8d\n", label, dt / dc, dc }
+	' /tmp/pc.before /tmp/pc.after || bad=1
+}
+echo "instructions inside the socket option programs per setsockopt(), same boot"
+printf '  %-50s %8s %8s\n' "row" "instr" "calls"
+mptcpify attach --runtime --comm sockopts >/dev/null
+opt_row "refused on MPTCP (TCP_MD5SIG)" mptcpify_refset -4 TCP_MD5SIG
+opt_row "accepted on MPTCP (TCP_NODELAY): nothing recorded" mptcpify_refset -4 TCP_NODELAY
+mptcpify detach --runtime --comm sockopts >/dev/null
+mptcpify audit --runtime --comm sockopts >/dev/null
+opt_row "audit, TCP socket (TCP_NODELAY)" mptcpify_audset -4 TCP_NODELAY
+mptcpify unload >/dev/null
+echo "  (minus the empty row above, what the bodies cost; with no audit rule and on TCP"
+echo "   sockets none of these runs: tests/vm/cases/60-compat.sh counts it)"
+sysctl -qw kernel.bpf_stats_enabled=0
 exit $bad

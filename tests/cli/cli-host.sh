@@ -178,6 +178,9 @@ else
 fi
 
 expect "attach without selector" 2 "give at least one of" attach
+expect "audit without selector" 2 "give at least one of" audit
+expect "audit of a pattern" 8 "not a pattern" audit --cgroup "system.slice/docker-*.scope"
+expect "compat stray argument" 2 "unexpected argument" compat x
 expect "stray argument" 2 "unexpected argument 'x' (did you mean --comm x?)" attach x
 expect "comm of 16 bytes" 7 "longer than 15 bytes.*'abcdefghijklmno'" attach --comm abcdefghijklmnop
 expect "comm with a slash" 7 "invalid comm 'a/b'" attach --comm a/b

@@ -53,8 +53,10 @@ static void check_accepted(const struct cli *c, char **argv, char *const *orig, 
 	check_list(c->units, c->n_units, orig, argc);
 	CHECK(!c->pin_root || (c->pin_root[0] == '/' && from_argv(c->pin_root, orig, argc)));
 	CHECK(!c->config_dir || (c->config_dir[0] == '/' && from_argv(c->config_dir, orig, argc)));
-	if (c->cmd != CMD_ATTACH && c->cmd != CMD_DETACH && c->cmd != CMD_EXCLUDE)
+	if (c->cmd != CMD_ATTACH && c->cmd != CMD_DETACH && c->cmd != CMD_EXCLUDE &&
+	    c->cmd != CMD_AUDIT)
 		CHECK(!selectors && !c->runtime && !c->remove);
+	CHECK(!c->kernel || c->cmd == CMD_COMPAT);
 	if (c->cmd != CMD_MONITOR)
 		CHECK(c->count == 0 && c->timeout == 0);
 	CHECK(!c->keep_on_stop || c->cmd == CMD_DAEMON);
@@ -67,6 +69,9 @@ static void check_accepted(const struct cli *c, char **argv, char *const *orig, 
 		break;
 	case CMD_DETACH:
 		CHECK(selectors && !c->remove);
+		break;
+	case CMD_AUDIT:
+		CHECK((lists || c->all) && !c->all_rules && !c->own_cgroup);
 		break;
 	case CMD_EXCLUDE:
 		CHECK(c->n_comms > 0 && !c->n_cgroups && !c->n_units);

@@ -111,9 +111,13 @@ links_of_progs_named() {  # links_of_progs_named REGEX: tracing links whose prog
 	echo $n
 }
 tracing_links() {
-	echo $(($(bpftool link show | grep -c '^[0-9]*: tracing') - $(backstop_links)))
+	echo $(($(bpftool link show | grep -c '^[0-9]*: tracing') - $(backstop_links) - $(sockopt_links)))
 }
 backstop_links() { links_of_progs_named 'mptcpify_back[0-9]'; }
+# The socket option programs (bpf/compat.bpf.c): live detection (2, always
+# attached with the hook) and audit (3, only while an audit rule exists).
+sockopt_links() { links_of_progs_named 'mptcpify_(refset|refget|audset|audget|audsol)'; }
+audit_links() { links_of_progs_named 'mptcpify_(audset|audget|audsol)'; }
 
 # prog NAME: path of a test program (tests/progs) in the image.
 prog() {

@@ -45,7 +45,7 @@ log() { echo "mkinitramfs: $*" >&2; }
 REQUIRED="/bin/busybox ip ss nstat tc bash iperf3 ncat bpftool tcpdump
   setpriv timeout"
 OPTIONAL="env nohup nice xargs setsid unshare nsenter flock taskset strace
-  ethtool mptcpize chroot chrt"
+  ethtool mptcpize chroot chrt socat"
 # GNU versions of tools whose busybox applets lack options tests reach for
 # (seq -f, grep -P, sort -V, stat -c, date +%s%N, find -printf...), and
 # pgrep/pkill, which this busybox lacks.

@@ -122,5 +122,6 @@ unit_prop() {
 # "tracing" twice per link: only the "N: tracing" lines count).
 tracing_links() { bpftool link show | grep -c '^[0-9]*: tracing'; }
 # How many tracing links one loaded mptcpify holds: the one place to change
-# when the BPF side attaches more than one program (backstop copies).
-LINKS_LOADED=1
+# when the BPF side attaches more than one program (backstop copies). The
+# hook, and the two fexit programs that watch refused socket options.
+LINKS_LOADED=3
