@@ -64,7 +64,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$build" ] && [ -n "$series" ] || usage
-case $tests$group$name in *[[:space:]\"\'/]*) echo "run.sh: --tests, --group and --name must not contain spaces, quotes or slashes" >&2; exit 2 ;; esac
+case $tests in *[[:space:]\"\']*) echo "run.sh: --tests must not contain spaces or quotes" >&2; exit 2 ;; esac
+case $group$name in *[!A-Za-z0-9._-]*) echo "run.sh: --group and --name take letters, digits, '.', '_' and '-'" >&2; exit 2 ;; esac
 case $smp in [1-9]) ;; *) echo "run.sh: --smp must be 1 to 9" >&2; exit 2 ;; esac
 [ -n "$name" ] || name=$series${group:+-$group}
 [ "${MPTCPIFY_VM_QUICK:-0}" = 1 ] && quick=1
