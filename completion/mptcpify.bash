@@ -10,8 +10,8 @@ _mptcpify() {
 		esac
 	done
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W "attach detach exclude list status run monitor load unload connections
-			--json --verbose --pin-root --config-dir --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "attach detach exclude list status run monitor enable disable
+			daemon load unload connections --json --verbose --pin-root --config-dir --help --version" -- "$cur"))
 		return
 	fi
 	case $prev in
@@ -20,11 +20,20 @@ _mptcpify() {
 	--unit) COMPREPLY=($(compgen -W "$(systemctl list-units --type=service --no-legend --plain 2>/dev/null | awk '{print $1}')" -- "$cur")); return ;;
 	esac
 	case $cmd in
-	attach) COMPREPLY=($(compgen -W "--comm --cgroup --unit --all --runtime --help" -- "$cur")) ;;
-	detach) COMPREPLY=($(compgen -W "--comm --cgroup --unit --all --all-rules --runtime --help" -- "$cur")) ;;
+	attach) COMPREPLY=($(compgen -W "--comm --cgroup --unit --all --own-cgroup --runtime --help" -- "$cur")) ;;
+	detach) COMPREPLY=($(compgen -W "--comm --cgroup --unit --all --all-rules --own-cgroup --runtime --help" -- "$cur")) ;;
 	exclude) COMPREPLY=($(compgen -W "--comm --remove --runtime --help" -- "$cur")) ;;
 	monitor) COMPREPLY=($(compgen -W "--count --timeout --help" -- "$cur")) ;;
 	connections) COMPREPLY=($(compgen -W "--selected --listening --help" -- "$cur")) ;;
+	daemon) COMPREPLY=($(compgen -W "--keep-on-stop --help" -- "$cur")) ;;
+	enable|disable)
+		# Service units (not templates: enable wants an instance).
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--help" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(systemctl list-unit-files --type=service --no-legend 2>/dev/null |
+				awk '$1 !~ /@\.service$/ { print $1 }')" -- "$cur"))
+		fi ;;
 	run) COMPREPLY=($(compgen -c -- "$cur")) ;;
 	*) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
 	esac

@@ -2,9 +2,11 @@
 # Host-side checks of the CLI that need no working hook: argument handling,
 # --help, validation before anything is loaded, and the "tracing refused"
 # error on hosts (like this project's build machines) whose kernel refuses
-# BPF tracing programs. TAP output. Usage: cli-host.sh PATH/TO/mptcpify
+# BPF tracing programs; and that --help, the man page and the bash
+# completion agree on every command of the command table. TAP output.
+# Usage: cli-host.sh PATH/TO/mptcpify [MAN/mptcpify.8 [COMPLETION/mptcpify.bash]]
 set -u
-cli=$1
+cli=$1 man8=${2:-} completion=${3:-}
 n=0; failed=0
 pins=$(mktemp -d /tmp/mptcpify-cli.XXXXXX); rmdir "$pins"  # must not exist
 conf=$(mktemp -d /tmp/mptcpify-conf.XXXXXX)
@@ -33,9 +35,148 @@ expect "unknown command" 2 "unknown command 'frob'" frob
 # The version meson.build declares (MPTCPIFY_EXPECT_VERSION, set by meson),
 # the one both packages carry.
 expect "--version" 0 "^mptcpify ${MPTCPIFY_EXPECT_VERSION:-[0-9]}$" --version
-for c in attach detach exclude list status run monitor load unload enable disable daemon connections; do
-	expect "$c --help" 0 "Usage: mptcpify \[OPTIONS\] $c" $c --help
+# The command table, as the binary prints it (cli.c's texts[]): the first
+# word of each line under "Commands:". A new command is checked below
+# without touching this file.
+commands=$("$cli" --help | awk '/^Commands:/ { on = 1; next } on && /^$/ { exit } on { print $1 }')
+case $(echo $commands) in
+*attach*detach*) ok "--help lists the command table ($(echo $commands | wc -w) commands)" ;;
+*) not_ok "--help lists the command table" "$("$cli" --help 2>&1)" ;;
+esac
+for c in $commands; do
+	expect "$c --help" 0 "^Usage: mptcpify \[OPTIONS\] $c\( \|$\)" $c --help
 done
+# --- --help, mptcpify(8) and the completion agree -------------------------------
+# The man page is the reference for every option and exit status; --help is
+# its summary. For every command of the table: the long options of its
+# --help (synopsis and option lines) are the options the man page's
+# SYNOPSIS gives it, each is described under COMMANDS, and it has its own
+# entry there; the global options, the exit statuses and the commands that
+# take --json are the same in both; the completion offers the same
+# commands and options.
+set_diff() { # A B: lines of A not in B (both: newline-separated words)
+	comm -23 <(tr ' ' '\n' <<<"$1" | grep . | sort -u) <(tr ' ' '\n' <<<"$2" | grep . | sort -u) | tr '\n' ' '
+}
+# same NAME WHAT-A A WHAT-B B: one TAP line; the differences, if any.
+same() {
+	local only_a only_b
+	only_a=$(set_diff "$3" "$5") only_b=$(set_diff "$5" "$3")
+	if [ -z "$only_a$only_b" ]; then
+		ok "$1"
+	elif [ -z "$only_b" ]; then
+		not_ok "$1" "in $2 only: $only_a"
+	elif [ -z "$only_a" ]; then
+		not_ok "$1" "in $4 only: $only_b"
+	else
+		not_ok "$1" "in $2 only: $only_a" "in $4 only: $only_b"
+	fi
+}
+help_opts() { # CMD: long options of CMD --help, synopsis and option lines
+	"$cli" "$1" --help | awk '
+		NR == 1 { sub(/^Usage: mptcpify \[OPTIONS\] /, ""); print; next }
+		/^Global options/ { exit }
+		/^  +-/ { print $1 }' | grep -o -- '--[a-z][a-z-]*' | sort -u
+}
+global_opts() { # the options under "Global options" of mptcpify --help
+	"$cli" --help | awk '/^Global options/ { on = 1; next } on && /^$/ { exit }
+		on { for (i = 1; i <= NF && $i ~ /^-/; i++) { sub(/,$/, "", $i); print $i } }' | sort -u
+}
+# man_facts: the man page read into lines "KIND ARGS": "syn CMD [OPT]" (the
+# SYNOPSIS gives CMD, with OPT), "entry NAME" (a tag under COMMANDS),
+# "desc OPT" (an option mentioned under COMMANDS), "opt OPT" (a tag under
+# OPTIONS), "exit N" (a tag under EXIT STATUS).
+man_facts() {
+	sed -e 's/\\-/-/g' -e 's/\\&//g' -e 's/\\f[BIRP]//g' "$man8" | awk -v cmds="$(echo $commands)" '
+		function flush(   n, w, i, j, nc, no, c, o) {
+			n = split(entry, w, /[ \t"()|[\]]+/)
+			nc = no = 0
+			for (i = 1; i <= n; i++) {
+				sub(/\.\.\.$/, "", w[i])
+				if (w[i] in iscmd) c[++nc] = w[i]
+				else if (w[i] ~ /^--?[a-z][a-z-]*$/) o[++no] = w[i]
+			}
+			for (i = 1; i <= nc; i++) {
+				print "syn", c[i]
+				for (j = 1; j <= no; j++) print "syn", c[i], o[j]
+			}
+			entry = ""
+		}
+		function options(s,   t) {
+			while (match(s, /--[a-z][a-z-]*/)) {
+				print "desc", substr(s, RSTART, RLENGTH)
+				s = substr(s, RSTART + RLENGTH)
+			}
+		}
+		BEGIN { n = split(cmds, a, " "); for (i = 1; i <= n; i++) iscmd[a[i]] = 1 }
+		/^\.SH / {
+			if (sec == "SYNOPSIS") flush()
+			sec = $0; sub(/^\.SH +/, "", sec); gsub(/"/, "", sec); tag = 0; next
+		}
+		/^\.TP/ { tag = 1; next }
+		{ line = $0; if (line ~ /^\./) sub(/^\.[A-Za-z]+[ \t]*/, "", line) }
+		sec == "SYNOPSIS" { if ($0 == ".br") flush(); else entry = entry " " line; next }
+		sec == "COMMANDS" && tag { gsub(/"/, "", line); split(line, w, /[ \t]+/); print "entry", w[1]; tag = 0; next }
+		sec == "COMMANDS" { options(line); next }
+		sec == "OPTIONS" && tag {
+			n = split(line, w, /[ \t",]+/)
+			for (i = 1; i <= n; i++) if (w[i] ~ /^--?[a-z][a-z-]*$/) print "opt", w[i]
+			tag = 0; next
+		}
+		sec == "EXIT STATUS" && tag { split(line, w, /[ \t]+/); print "exit", w[1]; tag = 0; next }'
+}
+
+if [ -z "$man8" ]; then
+	skip_test "--help and mptcpify(8) agree" "no man page given"
+else
+	facts=$(man_facts)
+	globals=$(global_opts)
+	global_long=$(grep -- '^--' <<<"$globals")
+	described=$(awk '$1 == "desc" { print $2 }' <<<"$facts")
+	entries=$(awk '$1 == "entry" { print $2 }' <<<"$facts")
+	same "every command has its entry under COMMANDS in mptcpify(8)" "the command table" "$commands" \
+		"mptcpify(8) COMMANDS" "$entries"
+	for c in $commands; do
+		if ! grep -qx "syn $c" <<<"$facts"; then
+			not_ok "$c: in mptcpify(8)'s SYNOPSIS" "no SYNOPSIS line names $c"
+			continue
+		fi
+		opts=$(help_opts "$c")
+		man_opts=$(awk -v c="$c" '$1 == "syn" && $2 == c && NF == 3 { print $3 }' <<<"$facts")
+		same "$c: --help and mptcpify(8)'s SYNOPSIS give the same options" \
+			"'$c --help'" "$opts" "mptcpify(8) SYNOPSIS" "$(set_diff "$man_opts" "$global_long")"
+		undescribed=$(set_diff "$opts" "$described")
+		[ -z "$undescribed" ] && ok "$c: each option is described under COMMANDS in mptcpify(8)" ||
+			not_ok "$c: each option is described under COMMANDS in mptcpify(8)" "not described: $undescribed"
+	done
+	same "global options: --help and mptcpify(8)'s OPTIONS agree" "mptcpify --help" "$globals" \
+		"mptcpify(8) OPTIONS" "$(awk '$1 == "opt" { print $2 }' <<<"$facts")"
+	help_exits=$("$cli" --help | sed -n '/^Exit status:/,$p' | grep -o '\<[0-9]\+ [a-z]' | cut -d' ' -f1)
+	same "exit statuses: --help and mptcpify(8)'s EXIT STATUS agree" "mptcpify --help" "$help_exits" \
+		"mptcpify(8) EXIT STATUS" "$(awk '$1 == "exit" { print $2 }' <<<"$facts")"
+	help_json=$("$cli" --help | sed -n 's/.*--json .*(\(.*\)).*/\1/p' | tr -d ',')
+	same "commands with --json: --help and mptcpify(8)'s SYNOPSIS agree" "mptcpify --help" "$help_json" \
+		"mptcpify(8) SYNOPSIS" "$(awk '$1 == "syn" && $3 ~ /^(--json|-j)$/ { print $2 }' <<<"$facts")"
+fi
+
+if [ -z "$completion" ]; then
+	skip_test "the bash completion agrees with --help" "no completion file given"
+else
+	# What the completion offers for the words given (the last one is being typed).
+	offered() {
+		bash -c 'complete() { :; }; . "$0" || exit 1; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+			_mptcpify; printf "%s\n" "${COMPREPLY[@]}"' "$completion" "$@" 2>&1
+	}
+	top=$(offered mptcpify '')
+	same "completion offers every command" "the command table" "$commands" \
+		"the completion" "$(grep -v -- '^-' <<<"$top")"
+	same "completion offers every global option" "mptcpify --help" "$global_long" \
+		"the completion" "$(grep -- '^-' <<<"$top")"
+	for c in $commands; do
+		same "completion: $c's options" "'$c --help'" "$(help_opts "$c")" \
+			"the completion" "$(offered mptcpify "$c" - | grep -vx -- --help)"
+	done
+fi
+
 expect "attach without selector" 2 "give at least one of" attach
 expect "stray argument" 2 "unexpected argument 'x' (did you mean --comm x?)" attach x
 expect "comm of 16 bytes" 7 "longer than 15 bytes.*'abcdefghijklmno'" attach --comm abcdefghijklmnop
