@@ -116,10 +116,9 @@ struct {
 
 /* Per-netns MPTCP state lives in net_generic(net, mptcp_pernet_id), private
  * to net/mptcp/ctrl.c. Debian builds with KALLSYMS_ALL, so the id's address is
- * known; __weak keeps the program loadable where it is not. MPTCP cannot be a
- * module, so the id is fixed at boot: mptcpify_preempt_mode() below reads it
- * once, at load, into mptcp_id_plus1 (0: unknown). */
-extern const void mptcp_pernet_id __ksym __weak;
+ * known. MPTCP cannot be a module, so the id is fixed at boot:
+ * mptcpify_preempt_mode() below reads it once, at load, into mptcp_id_plus1
+ * (0: unknown). */
 __u32 mptcp_id_plus1;
 
 static __always_inline void count(__u32 stat)
@@ -472,19 +471,29 @@ int BPF_PROG(mptcpify_back3, int family, int type, int protocol)
 /* Run once by user space (BPF_PROG_RUN) after loading: records MPTCP's
  * pernet id for mptcp_enabled_here(), and returns the kernel's current
  * preemption mode, plus one (0: cannot tell). Backstops are only attached
- * where a task can be preempted inside the hook. */
-extern const void preempt_dynamic_mode __ksym __weak;
+ * where a task can be preempted inside the hook.
+ *
+ * The two symbols are looked up here, in the kernel, rather than declared
+ * as __ksym externs: libbpf resolves those by reading all of /proc/kallsyms
+ * at every load, which took over a second of the 2.6 s a first `attach`
+ * took under emulation. Like /proc/kallsyms, the lookup answers only where
+ * kernel addresses are not hidden (kernel.kptr_restrict < 2, CAP_SYSLOG). */
+static const char mptcp_pernet_id_name[] = "mptcp_pernet_id";
+static const char preempt_mode_name[] = "preempt_dynamic_mode";
 
 SEC("syscall")
 int mptcpify_preempt_mode(void *ctx)
 {
 	unsigned int id = 0;
+	__u64 addr = 0;
 	int mode = -1;
 
-	if (&mptcp_pernet_id && !bpf_probe_read_kernel(&id, sizeof(id), &mptcp_pernet_id))
+	if (!bpf_kallsyms_lookup_name(mptcp_pernet_id_name, sizeof(mptcp_pernet_id_name), 0, &addr) &&
+	    addr && !bpf_probe_read_kernel(&id, sizeof(id), (void *)addr))
 		mptcp_id_plus1 = id + 1;
-	if (!&preempt_dynamic_mode ||
-	    bpf_probe_read_kernel(&mode, sizeof(mode), &preempt_dynamic_mode))
+	addr = 0;
+	if (bpf_kallsyms_lookup_name(preempt_mode_name, sizeof(preempt_mode_name), 0, &addr) ||
+	    !addr || bpf_probe_read_kernel(&mode, sizeof(mode), (void *)addr))
 		return 0;
 	return mode + 1;
 }

@@ -1,13 +1,20 @@
 #!/bin/bash
 # run-all.sh — build and run every test, then count the results.
 #
-#   tests/run-all.sh [MESON-TEST-ARGS...]     e.g. --suite vm, --no-suite vm
+#   tests/run-all.sh [--quick] [MESON-TEST-ARGS...]   e.g. --suite vm, --no-suite vm
 #
 # Configures ./build when it does not exist yet (BUILD_DIR overrides), builds,
-# runs `meson test --print-errorlogs`, then prints one count over everything:
-# each TAP result of a TAP test (the VM suite gives one per guest test) and
-# each other test as one. The last line is always "N passed, N failed,
-# N skipped"; the exit status is non-zero when anything failed.
+# runs `meson test --print-errorlogs`, then prints where the time went (each
+# meson test, each VM boot and each case file in it) and one count over
+# everything: each TAP result of a TAP test (the VM suite gives one per
+# guest test) and each other test as one. The last line is always
+# "N passed, N failed, N skipped"; the exit status is non-zero when
+# anything failed.
+#
+# --quick: the host tests (suite unit) and the first kernel of vm_kernels,
+# without its long tests (those that raise their time limit) and without
+# the storm boots: a few minutes, for day-to-day work. The full run (no
+# argument) is what CI runs: run it before a submission.
 set -uo pipefail
 # One block, parsed whole before it runs: bash reads scripts as it goes,
 # so editing this file under a running test would otherwise break that run.
@@ -18,12 +25,25 @@ build=${BUILD_DIR:-build}
 
 summary_fail() { echo "run-all: $*" >&2; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
+quick=0
+if [ "${1:-}" = --quick ]; then
+	quick=1
+	shift
+fi
+
 if [ ! -e "$build/build.ninja" ]; then
 	meson setup "$build" || summary_fail "meson setup failed"
 fi
 meson compile -C "$build" || summary_fail "build failed"
 
-meson test -C "$build" --print-errorlogs "$@"
+if [ "$quick" = 1 ]; then
+	first=$(meson introspect "$build" --buildoptions |
+		python3 -c 'import json, sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "vm_kernels"][0].split(",")[0].strip())')
+	echo "run-all: quick run: suite unit and the short tests of kernel $first (the full run: no --quick)"
+	MPTCPIFY_VM_QUICK=1 meson test -C "$build" --print-errorlogs --suite unit --suite "vm-$first" "$@"
+else
+	meson test -C "$build" --print-errorlogs "$@"
+fi
 mrc=$?
 
 log=$build/meson-logs/testlog.json
@@ -38,12 +58,28 @@ logfile, introfile, mrc = sys.argv[1], sys.argv[2], int(sys.argv[3])
 protocol = {t["name"]: t.get("protocol", "exitcode") for t in json.load(open(introfile))}
 
 tap_line = re.compile(r"^(not ok|ok)\b(.*)$")
+boot_line = re.compile(r"^# boot-time: (\S+) ([\d.]+) s(.*)$")
+time_line = re.compile(r"^#\s+time: (\S+) ([\d.]+)")
 passed = failed = skipped = 0
+durations, boots = [], []   # (seconds, meson test); (name, seconds, details, {case: seconds})
+tests_timed = []            # (seconds, test id, boot)
 for line in open(logfile):
     t = json.loads(line)
     # testlog names read "project:suite / name"; introspection has "name".
     name, result = t["name"], t["result"]
+    durations.append((t.get("duration") or 0, name.rsplit(" / ", 1)[-1], result))
     if protocol.get(name.rsplit(" / ", 1)[-1]) == "tap":
+        cases = {}
+        for l in (t.get("stdout") or "").splitlines():
+            m = boot_line.match(l)
+            if m:
+                boots.append((m.group(1), float(m.group(2)), m.group(3).strip(" ,"), cases))
+            m = time_line.match(l)
+            if m:
+                tid, secs = m.group(1), float(m.group(2))
+                case = tid.rsplit("/", 1)[0]
+                cases[case] = cases.get(case, 0) + secs
+                tests_timed.append((secs, tid, name.rsplit(" / ", 1)[-1]))
         p = f = s = 0
         for l in (t.get("stdout") or "").splitlines():
             if l.startswith("Bail out!"):
@@ -74,6 +110,22 @@ for line in open(logfile):
     else:
         failed += 1
         print(f"  {name}: {result}")
+
+# Where the time went: every CI log shows which boot or case grew.
+print("\nTime per meson test (wall clock, longest first):")
+for secs, name, result in sorted(durations, reverse=True):
+    print(f"  {secs:7.1f} s  {name} ({result})")
+if boots:
+    print("Time per VM boot (QEMU start to power-off, retries included), and per case file in it:")
+    for bname, secs, details, cases in sorted(boots, key=lambda b: -b[1]):
+        print(f"  {secs:7.1f} s  {bname} ({details})")
+        for case, csecs in sorted(cases.items()):
+            print(f"             {csecs:6.1f} s  {case}")
+if tests_timed:
+    print("Slowest tests:")
+    for secs, tid, bname in sorted(tests_timed, reverse=True)[:12]:
+        print(f"  {secs:7.1f} s  {tid} ({bname})")
+print()
 
 if mrc != 0 and failed == 0:
     failed = 1  # meson said it failed; never report a clean run then

@@ -143,6 +143,10 @@ build_base() {
 	# /bin/sh is bash: busybox ash runs its own applets before PATH, so a
 	# `sh -c "ip ..."` in a test would get busybox's ip.
 	ln -s bash "$root/usr/bin/sh"
+	# A loader cache: without one, ld.so probes a dozen tls/ and x86_64/
+	# directories for each library of each exec, and tests exec a lot.
+	mkdir -p "$root/etc"
+	ldconfig -r "$root" 2>/dev/null || log "note: ldconfig failed, image has no loader cache"
 	# busybox applets for everything the host tools don't cover.
 	applets=$(/bin/busybox --list-full)
 	for a in $applets; do
@@ -180,16 +184,21 @@ pack() { # DIR OUT: newc cpio owned by root, gzip'd
 	mv "$2.tmp" "$2"
 }
 
-base=$work/$name.base.cpio.gz
+# One base per kernel, shared by every boot of it (several may build their
+# images at once: the first builds, the others wait for it).
+base=$work/base-$rel.cpio.gz
 key=$(base_key)
+exec 8>"$base.lock"
+flock 8
 if [ ! -e "$base" ] || [ "$(cat "$base.key" 2>/dev/null)" != "$key" ]; then
 	log "building base image for $rel"
-	build_base "$work/$name.base"
-	pack "$work/$name.base" "$base"
-	cp "$work/$name.base.files" "$base.files"
+	build_base "$work/base-$rel"
+	pack "$work/base-$rel" "$base"
+	cp "$work/base-$rel.files" "$base.files"
 	echo "$key" >"$base.key"
-	rm -rf "$work/$name.base" "$work/$name.base.files"
+	rm -rf "$work/base-$rel" "$work/base-$rel.files"
 fi
+exec 8>&-
 
 # --- overlay: what changes with the code -------------------------------------
 ov=$work/$name.overlay

@@ -8,6 +8,10 @@
 #   MPTCPIFY_VM_TESTS    GLOB[,GLOB]: run matching tests only; a test's id is
 #                        FILE/FUNCTION, e.g. 00-smoke/test_veth_ping, and a
 #                        glob may match the id or the function name
+#   MPTCPIFY_VM_GROUP    run one group's tests only (see "groups" below);
+#                        empty: every test
+#   MPTCPIFY_VM_QUICK    1: skip the tests that raise their time limit
+#                        (tests/run-all.sh --quick)
 #   MPTCPIFY_VM_TIMEOUT  default per-test limit in seconds (60)
 #   MPTCPIFY_VM_RESULTS  the result channel (/dev/ttyS1)
 #   MPTCPIFY_VM_NONCE    echoed first on the channel: proves the results
@@ -33,20 +37,36 @@ result() { echo "$*" >&7; }
 result "HELLO ${MPTCPIFY_VM_NONCE:-}"
 
 # --- discovery -------------------------------------------------------------
-# Lines "ID FILE FUNCTION TIMEOUT ONCE", in file order. A "# timeout: N"
+# Lines "ID FILE FUNCTION TIMEOUT ONCE GROUP", in file order. A "# timeout: N"
 # comment anywhere in the comment block right above the function sets its
 # limit; a "# once: WHY" line there marks a test that does not depend on the
 # kernel (ONCE=1): it runs in one series only (MPTCPIFY_VM_ONCE=1, the first
 # of vm_kernels) and is skipped in the others, which saves CI minutes.
+#
+# Groups: CI boots each kernel several times, one group of tests per boot
+# (tests/vm/meson.build), so that no boot comes near its time limit and
+# boots with one vCPU run side by side on the host's two cores. A test
+# that needs two vCPUs (socket storms across CPUs, real-time hogs) says
+# "# vcpus: 2" in its comment block and belongs to group "smp2", booted
+# with -smp 2. Every other test belongs to its file's group: a line
+# "# boot: NAME" in the file (at the start of a line, outside any
+# function), or "a" when the file has none.
 discover() {
 	local f
 	for f in "$CASES"/*.sh; do
 		[ -e "$f" ] || continue
 		awk -v file="$f" -v def="$TIMEOUT" '
-			BEGIN { id = file; sub(/.*\//, "", id); sub(/\.sh$/, "", id); t = ""; once = 0 }
+			BEGIN {
+				id = file; sub(/.*\//, "", id); sub(/\.sh$/, "", id); t = ""; once = 0; smp2 = 0
+				group = "a"
+				while ((getline l < file) > 0)
+					if (l ~ /^#[ \t]*boot:[ \t]*[A-Za-z0-9_-]+/) { sub(/^#[ \t]*boot:[ \t]*/, "", l); sub(/[^A-Za-z0-9_-].*/, "", l); group = l }
+				close(file)
+			}
 			/^[ \t]*#/ {
 				if (match($0, /timeout:[ \t]*[0-9]+/)) { s = substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", s); t = s }
 				if ($0 ~ /^[ \t]*#[ \t]*once:/) once = 1
+				if ($0 ~ /^[ \t]*#[ \t]*vcpus:[ \t]*2/) smp2 = 1
 				next
 			}
 			/^[ \t]*(function[ \t]+)?test_[A-Za-z0-9_]+[ \t]*(\(\))?[ \t]*(\{|$)/ {
@@ -57,10 +77,10 @@ discover() {
 				# "# timeout: N" on the definition line itself counts too
 				if (match(line, /timeout:[ \t]*[0-9]+/)) { s = substr(line, RSTART, RLENGTH); gsub(/[^0-9]/, "", s); t = s }
 				if (line ~ /^test_[A-Za-z0-9_]+[ \t]*\(\)/ || $0 ~ /^[ \t]*function/)
-					print id "/" fn, file, fn, (t == "" ? def : t), once
-				t = ""; once = 0; next
+					print id "/" fn, file, fn, (t == "" ? def : t), once, (smp2 ? "smp2" : group)
+				t = ""; once = 0; smp2 = 0; next
 			}
-			{ t = ""; once = 0 }' "$f"
+			{ t = ""; once = 0; smp2 = 0 }' "$f"
 	done
 }
 
@@ -227,19 +247,22 @@ fi
 mapfile -t all < <(discover)
 tests=()
 for l in "${all[@]}"; do
-	read -r id _ fn _ <<<"$l"
+	read -r id _ fn _ _ group <<<"$l"
+	[ -z "${MPTCPIFY_VM_GROUP:-}" ] || [ "$group" = "$MPTCPIFY_VM_GROUP" ] || continue
 	selected "$id" "$fn" && tests+=("$l")
 done
 result "PLAN ${#tests[@]}"
-echo "run-suite: ${#tests[@]} of ${#all[@]} tests${MPTCPIFY_VM_TESTS:+ matching $MPTCPIFY_VM_TESTS}"
+echo "run-suite: ${#tests[@]} of ${#all[@]} tests${MPTCPIFY_VM_GROUP:+ in group $MPTCPIFY_VM_GROUP}${MPTCPIFY_VM_TESTS:+ matching $MPTCPIFY_VM_TESTS}, $(nproc) vCPUs"
 
 failed=0
 for l in "${tests[@]}"; do
-	read -r id file fn limit once <<<"$l"
+	read -r id file fn limit once group <<<"$l"
 	echo "=== RUN $id"
 	t0=$(ms)
 	if [ "$once" = 1 ] && [ "${MPTCPIFY_VM_ONCE:-1}" = 0 ]; then
 		RES="SKIP does not depend on the kernel: runs in the first series of vm_kernels"
+	elif [ "${MPTCPIFY_VM_QUICK:-0}" = 1 ] && [ "$limit" -gt "$TIMEOUT" ]; then
+		RES="SKIP a long test (its time limit is raised): the full run has it, --quick does not"
 	else
 		run_test "$id" "$file" "$fn" "$limit"
 	fi

@@ -1,12 +1,22 @@
 #!/bin/bash
 # run.sh — boot one kernel series in QEMU, run the VM suite, print TAP.
 #
-#   run.sh --build-dir DIR --series 6.12 [--tests GLOB[,GLOB]] [--script FILE]
-#          [--timeout SEC] [--expect-hook 0|1] [--once 0|1] [--verbose] [--interactive]
+#   run.sh --build-dir DIR --series 6.12 [--group NAME] [--tests GLOB[,GLOB]]
+#          [--script FILE] [--smp N] [--name NAME] [--quick] [--timeout SEC]
+#          [--expect-hook 0|1] [--once 0|1] [--verbose] [--interactive]
 #          [--append ARGS] [--qemu-arg ARG]...
 #
+# --group     only the tests of one group (run-suite.sh, "groups"): CI
+#             boots each kernel once per group
 # --tests     only tests whose id (FILE/FUNCTION, e.g. 00-smoke/test_mounts)
 #             or function name matches
+# --smp       vCPUs of the guest (default 2); group smp2 needs 2
+# --name      names this boot's files (default SERIES, or SERIES-GROUP), so
+#             that boots of one kernel can run side by side
+# --quick     skip the tests that raise their time limit, and skip the
+#             whole boot when it needs two vCPUs or an extra command line
+#             (storms); MPTCPIFY_VM_QUICK=1 in the environment does the
+#             same (tests/run-all.sh --quick)
 # --script    run FILE in the guest (lib.sh loaded) instead of the suite
 # --timeout   host-side limit for one boot (default 600 s); a boot that
 #             brings no SUITE-DONE back is retried once
@@ -28,15 +38,20 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 build="" series="" tests="" script="" extra_append="" qemu_extra=() timeout=600 verbose=0 expect_hook="" interactive=0 once=1
+group="" smp=2 name="" quick=0
 # Seconds from QEMU's start to /init's first line, past which a boot counts
 # as hung (about 10 s on an idle machine, 20 s on a loaded one).
 boot_deadline=${MPTCPIFY_VM_BOOT_DEADLINE:-90}
-usage() { sed -n '3,5p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '3,6p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build-dir) build=$2; shift 2 ;;
 	--series) series=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
+	--group) group=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--name) name=$2; shift 2 ;;
+	--quick) quick=1; shift ;;
 	--script) script=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--append) extra_append=$2; shift 2 ;;
@@ -50,11 +65,19 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$build" ] && [ -n "$series" ] || usage
 case $tests in *[[:space:]\"\']*) echo "run.sh: --tests must not contain spaces or quotes" >&2; exit 2 ;; esac
+case $group$name in *[!A-Za-z0-9._-]*) echo "run.sh: --group and --name take letters, digits, '.', '_' and '-'" >&2; exit 2 ;; esac
+case $smp in [1-9]) ;; *) echo "run.sh: --smp must be 1 to 9" >&2; exit 2 ;; esac
+[ -n "$name" ] || name=$series${group:+-$group}
+[ "${MPTCPIFY_VM_QUICK:-0}" = 1 ] && quick=1
+if [ "$quick" = 1 ] && { [ "$smp" -gt 1 ] || [ -n "$extra_append" ]; }; then
+	echo "1..0 # SKIP --quick leaves out the boots of storms (-smp $smp${extra_append:+, $extra_append})"
+	exit 0
+fi
 build=$(cd "$build" && pwd) || exit 2
 work=$build/vm-rig
 logs=$build/meson-logs
 mkdir -p "$work" "$logs"
-console=$logs/vm-$series-console.log
+console=$logs/vm-$name-console.log
 
 n=0 failed=0
 ok()     { n=$((n + 1)); echo "ok $n - $*"; }
@@ -83,7 +106,7 @@ if [ -n "$script" ]; then
 fi
 t0=$(date +%s.%N)
 "$HERE/mkinitramfs.sh" --kernel-dir "$kdir" --build-dir "$build" \
-	--out "$work/initramfs-$series.cpio.gz" ${script:+--script "$script"} ||
+	--out "$work/initramfs-$name.cpio.gz" ${script:+--script "$script"} ||
 	bail "build initramfs for $series"
 t_image=$(elapsed "$t0")
 
@@ -105,6 +128,8 @@ boot() {
 	append+=" mptcpify.series=$series mptcpify.expect_hook=$expect_hook mptcpify.once=$once"
 	append+=" mptcpify.nonce=$nonce"
 	[ -n "$tests" ] && append+=" mptcpify.tests=$tests"
+	[ -n "$group" ] && append+=" mptcpify.group=$group"
+	[ "$quick" = 1 ] && append+=" mptcpify.quick=1"
 	[ -n "$script" ] && append+=" mptcpify.script=/suite/script.sh"
 	[ -n "${MPTCPIFY_VM_TEST_TIMEOUT:-}" ] && append+=" mptcpify.timeout=$MPTCPIFY_VM_TEST_TIMEOUT"
 	[ -n "$extra_append" ] && append+=" $extra_append"
@@ -113,10 +138,10 @@ boot() {
 	# -cpu max,-cx16: with cmpxchg16b advertised, TCG boots crashed about one
 	# in three (vm-facts.md). ttyS0 is the console, ttyS1 the result channel.
 	# -nodefaults: no NIC, no VGA; the guest needs neither.
-	local qemu=(qemu-system-x86_64 -accel tcg -cpu max,-cx16 -smp 2 -m 1G
+	local qemu=(qemu-system-x86_64 -accel tcg -cpu max,-cx16 -smp "$smp" -m 1G
 		-nodefaults -nographic -no-reboot -monitor none
 		-serial stdio -serial "file:$res"
-		-kernel "$kernel" -initrd "$work/initramfs-$series.cpio.gz"
+		-kernel "$kernel" -initrd "$work/initramfs-$name.cpio.gz"
 		-append "$append" "${qemu_extra[@]}")
 	: >"$con"
 	stuck=0
@@ -175,10 +200,13 @@ why_no_result() { # CONSOLE RESULTS
 
 header="TAP version 13"
 diags=""
-res=$work/results-$series.txt
+res=$work/results-$name.txt
+t_boots=0 attempts=0
 for attempt in 1 2; do
 	nonce=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
 	boot "$res" "$console"
+	attempts=$attempt
+	t_boots=$(awk -v a="$t_boots" -v b="$boot_secs" 'BEGIN { print a + b }')
 	if grep -qx "HELLO $nonce" "$res" && grep -q '^SUITE-DONE ' "$res"; then
 		diags+="boot $attempt: ${boot_secs} s to power-off (kernel $krel, expect_hook=$expect_hook, image built in ${t_image} s)"$'\n'
 		break
@@ -187,8 +215,8 @@ for attempt in 1 2; do
 	diags+="boot $attempt: $reason after ${boot_secs} s"$'\n'
 	diags+=$(grep -aE "$KERNEL_BAD" "$console" | head -n 5)$'\n'
 	if [ "$attempt" = 1 ] && [ "$interactive" = 0 ]; then
-		cp "$console" "$logs/vm-$series-console.1.log"
-		diags+="retrying once; first console kept in $logs/vm-$series-console.1.log"$'\n'
+		cp "$console" "$logs/vm-$name-console.1.log"
+		diags+="retrying once; first console kept in $logs/vm-$name-console.1.log"$'\n'
 	else
 		diags+="giving up; console in $console"$'\n'
 		break
@@ -208,6 +236,8 @@ total=$(( ${#results[@]} + 1 ))          # + kernel log check
 
 echo "$header"
 printf '%s' "$diags" | grep . | diag
+# Whole boots (every attempt, QEMU start to power-off), for run-all.sh.
+echo "# boot-time: $name $(awk -v a="$t_boots" 'BEGIN { printf "%.1f", a }') s in $attempts boot(s), -smp $smp, limit ${timeout} s"
 echo "1..$total"
 for r in "${results[@]}"; do
 	read -r _ st id why <<<"$r"
@@ -216,16 +246,17 @@ for r in "${results[@]}"; do
 	SKIP) ok "$id # SKIP ${why:-no reason given}" ;;
 	*)    not_ok "$id"; [ -n "${why:-}" ] && echo "$why" | diag
 	      # meson's --print-errorlogs shows stderr only: say it there too.
-	      { echo "vm-$series: FAIL $id: ${why:-}"; grep -a "^$id: " "$console" | tail -n 15; } >&2 ;;
+	      { echo "vm-$name: FAIL $id: ${why:-}"; grep -a "^$id: " "$console" | tail -n 15; } >&2 ;;
 	esac
+	# Every test's time, for tests/run-all.sh's summary of where CI time goes.
 	t=$(awk -v id="$id" '$1 == "TIME" && $2 == id { printf "%.1f", $3 / 1000; exit }' "$res")
-	[ "$verbose" = 1 ] && [ -n "$t" ] && echo "# $id: $t s"
+	[ -n "$t" ] && echo "# time: $id $t"
 	# The test's own output, for whoever reads the TAP log.
 	[ "$st" = FAIL ] && grep -a "^$id: " "$console" | tail -n 30 | diag
 done
 
 if [ -z "$done_line" ] || [ "$hello_ok" = 0 ]; then
-	not_ok "boot $series: $(why_no_result "$console" "$res")"
+	not_ok "boot $name: $(why_no_result "$console" "$res")"
 	tail -n 20 "$console" | diag
 fi
 if [ -n "$plan" ] && [ "$plan" != "${#results[@]}" ]; then
@@ -247,7 +278,7 @@ else
 fi
 
 if [ "$failed" != 0 ]; then
-	{ printf '%s' "$diags" | grep .; echo "vm-$series: $failed of $n failed; console: $console"; } >&2
+	{ printf '%s' "$diags" | grep .; echo "vm-$name: $failed of $n failed; console: $console"; } >&2
 fi
 [ "$failed" = 0 ]
 exit

@@ -1,4 +1,5 @@
 # 00-smoke.sh — the rig tests itself: if one of these fails, the results of
+# boot: a (one of the groups CI boots side by side: tests/vm/meson.build)
 # every other case file on this boot are suspect.
 
 test_modules_loaded() {

@@ -18,6 +18,7 @@
 # retry, and says so as a SKIP.
 
 # timeout: 180
+# vcpus: 2 (a hog on each CPU; the CLI preempts them, the shell does not)
 test_rule_burst_while_kernel_workers_starve() {
 	need_hook
 	[ -x /usr/bin/chrt ] || fail "chrt (util-linux) missing from the guest"

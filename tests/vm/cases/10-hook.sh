@@ -1,4 +1,5 @@
 # The hook itself: which sockets become MPTCP and which stay as they are.
+# boot: a (one of the groups CI boots side by side: tests/vm/meson.build)
 # Every assertion reads the kernel's answer (SO_PROTOCOL via sockprobe, nstat
 # counters, ss), never what was asked for.
 
@@ -184,10 +185,11 @@ test_pins_survive_and_one_attachment() {
 # unload returns once nothing rewrites any more: the kernel frees a link
 # whose pin is removed a moment later, from a work queue (seen on 7.2 with
 # the backstops attached: a socket right after unload was still MPTCP).
-# timeout: 240
+# Five rounds: with the pins merely removed (before commit 4164e32), 49 of
+# 50 rounds on 7.2 got MPTCP right after unload, the first among them.
 test_no_rewrite_right_after_unload() {
 	need_hook
-	for i in $(seq 50); do
+	for i in $(seq 5); do
 		expect_exit 0 mptcpify attach --runtime --comm sockprobe >/dev/null
 		assert_eq $MPTCP "$(proto_of -4)" "round $i, attached"
 		expect_exit 0 mptcpify unload >/dev/null

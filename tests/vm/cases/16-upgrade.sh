@@ -1,4 +1,5 @@
 # Upgrade across a change of the pinned maps (MPTCPIFY_ABI 2 -> 3): the
+# boot: a (one of the groups CI boots side by side: tests/vm/meson.build)
 # state of the previous version, pinned by tests/progs/abi2-pin (that
 # version's own BPF program), is replaced keeping every rule.
 

@@ -1,21 +1,25 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# boot: a (one of the groups CI boots side by side: tests/vm/meson.build)
 # The hook's shortcuts (bpf/mptcpify.bpf.c, "Deciding cheaply"): a verdict
 # cached per cgroup and the name filter must never outlive the rules they
 # were made under.
 
 walks() { status_number cgroup_walks; }
 
-# 100 rounds: a cgroup whose "not selected" verdict is cached is selected as
-# soon as attach returns, and left again as soon as detach returns; the same
-# for a rule on its parent. Each probe is a new process in that cgroup.
-# timeout: 300
+# A cgroup whose "not selected" verdict is cached is selected as soon as
+# attach returns, and left again as soon as detach returns; the same for a
+# rule on its parent. Each probe is a new process in that cgroup. Nothing
+# races here (each probe starts after the CLI returned), so more rounds
+# prove nothing more: with the generation bump left out of config_write(),
+# every one of 20 rounds on 6.12 got TCP after attach.
+# timeout: 120
 test_cached_cgroup_verdict_follows_rules() {
 	need_hook
 	cg=/sys/fs/cgroup/vc/leaf
 	mkdir -p $cg /sys/fs/cgroup/vc-other
 	expect_exit 0 mptcpify attach --runtime --cgroup /sys/fs/cgroup/vc-other
 	bad=0
-	for i in $(seq 100); do
+	for i in $(seq 20); do
 		[ "$(proto_in $cg)" = $TCP ] || { bad=$((bad + 1)); echo "round $i: selected before attach"; }
 		[ "$(proto_in $cg)" = $TCP ] || bad=$((bad + 1))
 		if [ $((i % 2)) = 0 ]; then rule=$cg; else rule=/sys/fs/cgroup/vc; fi
@@ -23,7 +27,7 @@ test_cached_cgroup_verdict_follows_rules() {
 		[ "$(proto_in $cg)" = $MPTCP ] || { bad=$((bad + 1)); echo "round $i: TCP after attach $rule"; }
 		mptcpify detach --runtime --cgroup $rule >/dev/null || fail "detach $rule"
 	done
-	assert_eq 0 "$bad" "probes with a stale verdict in 100 rounds"
+	assert_eq 0 "$bad" "probes with a stale verdict in 20 rounds"
 }
 
 # The cache is what makes the hook cheap: 220 sockets in one cgroup (200

@@ -1,4 +1,5 @@
 # Load, privilege and odd mounts (issue 6): the exact outcome each time.
+# boot: c (one of the groups CI boots side by side: tests/vm/meson.build)
 
 as_nobody() {
 	/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"
@@ -10,6 +11,7 @@ sum_storms() {  # sum_storms KEY FILES...: add up KEY=N over storm outputs
 }
 
 # timeout: 120
+# vcpus: 2 (8 storms and a rule churn across two CPUs)
 test_storm_while_rules_change() {
 	need_hook
 	expect_exit 0 mptcpify attach --runtime --comm sockloop
@@ -155,6 +157,7 @@ test_concurrent_clis_lose_nothing() {
 # a fifth of them skip the program. Backstop copies are attached there, and
 # not on a kernel that cannot preempt inside it (voluntary, none).
 # timeout: 180
+# vcpus: 2 (the recursion guard skips a program held on another CPU's task)
 test_storm_no_socket_stays_tcp() {
 	need_hook
 	expect_exit 0 mptcpify attach --runtime --comm sockloop

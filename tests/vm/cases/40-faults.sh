@@ -1,4 +1,5 @@
 # Crashes at the worst moments: the daemon and the CLI killed with SIGKILL
+# boot: c (one of the groups CI boots side by side: tests/vm/meson.build)
 # part-way through loading, pinning, applying rules and writing the
 # configuration (MPTCPIFY_TEST_CRASH, loader/fault.h), and 50 daemon
 # restarts in a row. After each, the next start must leave exactly one

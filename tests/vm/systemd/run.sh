@@ -287,7 +287,11 @@ else
 	tap_notok "$series kernel console clean"
 	printf '%s\n' "$bad" | sed 's/^/#   /'
 fi
-[ ${#times[@]} -gt 0 ] && note "test times: ${times[*]}"
+# Every test's time and the boots' total, for tests/run-all.sh's summary.
+for t in "${times[@]}"; do
+	v=${t##*=}
+	note "time: systemd/${t%=*} ${v%s}"
+done
 if [ -n "$build_dir" ] && mkdir -p "$build_dir/meson-logs" 2>/dev/null; then
 	rm -f "$build_dir/meson-logs/vm-systemd-$series"-console.*.log
 	for c in "${consoles[@]}"; do
@@ -296,5 +300,6 @@ if [ -n "$build_dir" ] && mkdir -p "$build_dir/meson-logs" 2>/dev/null; then
 	note "consoles: $build_dir/meson-logs/vm-systemd-$series-console.*.log"
 fi
 note "series $series: $((SECONDS - start_all)) s in the VM"
+note "boot-time: systemd-$series $((SECONDS - start_all)) s in ${#consoles[@]} boot(s), -smp 2, limit ${timeout} s each"
 echo "1..$n"
 [ "$nfail" = 0 ]
