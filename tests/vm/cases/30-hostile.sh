@@ -1,5 +1,5 @@
 # Load, privilege and odd mounts (issue 6): the exact outcome each time.
-# boot: c (one of the groups CI boots side by side: tests/vm/meson.build)
+# boot: b (one of the groups CI boots side by side: tests/vm/meson.build)
 
 as_nobody() {
 	/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"

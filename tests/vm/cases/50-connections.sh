@@ -1,5 +1,5 @@
 # connections and the path checks of status: what became of the MPTCP
-# boot: b (one of the groups CI boots side by side: tests/vm/meson.build)
+# boot: d (one of the groups CI boots side by side: tests/vm/meson.build)
 # sockets of selected programs, read from the kernel (sock_diag), checked
 # against ss -M and the nstat counters the kernel keeps independently.
 

@@ -1,4 +1,5 @@
 # Socket options MPTCP refuses (issue 19): live detection on converted
+# boot: d (one of the groups CI boots side by side: tests/vm/meson.build)
 # programs, audit of unconverted ones, `compat` and `compat --kernel`. The
 # reference is always the kernel itself: tests/progs/sockopts prints the
 # errno each call got, and the reports must say exactly that.
