@@ -18,12 +18,14 @@
 #include <bpf/bpf.h>
 
 #include "cgroups.h"
+#include "compat_report.h"
 #include "conn_scan.h"
 #include "metrics.h"
 #include "netstat.h"
 #include "path_rules.h"
 #include "prom_text.h"
 #include "rules.h"
+#include "sockopt_names.h"
 #include "state.h"
 #include "util.h"
 
@@ -342,12 +344,56 @@ static int emit_kernel(struct metrics_ctx *m)
 	return 0;
 }
 
+/* ---- socket options MPTCP refused (live detection) -------------------- */
+
+static int emit_sockopt(struct metrics_ctx *m)
+{
+	_cleanup_free_ struct sockopt_entry *e = NULL;
+	size_t n = 0;
+
+	if (!m->open || m->s.map_fd[MAP_SO_REFUSED] < 0 ||
+	    sockopt_entries_read(&m->s, MAP_SO_REFUSED, &e, &n) < 0)
+		return 0;
+	prom_family(&m->out, "mptcpify_sockopt_refused_total", PROM_COUNTER,
+		    "Socket option calls MPTCP sockets refused (ENOPROTOOPT, EOPNOTSUPP), by "
+		    "program, call, level, option and errno, every cgroup of the program summed: "
+		    "what converting broke ('mptcpify compat' tells the rule).");
+	/* Entries come sorted by comm, cgroup, op, level, option: sum the
+	 * cgroups of one (comm, call) in a second pass over the few there are. */
+	for (size_t i = 0; i < n; i++) {
+		char call[16], level[32], opt[48], err[24];
+		uint64_t sum = 0;
+		bool first = true;
+
+		for (size_t j = 0; j < n && first; j++)
+			if (j < i && strncmp(e[j].k.comm, e[i].k.comm, MPTCPIFY_COMM_LEN) == 0 &&
+			    e[j].k.op == e[i].k.op && e[j].k.level == e[i].k.level &&
+			    e[j].k.optname == e[i].k.optname && e[j].k.error == e[i].k.error)
+				first = false;
+		if (!first)
+			continue;
+		for (size_t j = i; j < n; j++)
+			if (strncmp(e[j].k.comm, e[i].k.comm, MPTCPIFY_COMM_LEN) == 0 &&
+			    e[j].k.op == e[i].k.op && e[j].k.level == e[i].k.level &&
+			    e[j].k.optname == e[i].k.optname && e[j].k.error == e[i].k.error)
+				sum += e[j].v.count;
+		snprintf(call, sizeof(call), "%s", e[i].k.op == MPTCPIFY_SOCKOPT_GET ? "getsockopt" :
+			 "setsockopt");
+		prom_sample(&m->out, sum, "comm", e[i].k.comm, "call", call,
+			    "level", sockopt_level_name(e[i].k.level, level, sizeof(level)),
+			    "option", sockopt_option_name(e[i].k.level, e[i].k.optname, opt, sizeof(opt)),
+			    "errno", sockopt_errno_name(e[i].k.error, err, sizeof(err)), NULL);
+	}
+	return 0;
+}
+
 static int (*const sections[])(struct metrics_ctx *m) = {
 	emit_program,
 	emit_hook,
 	emit_rules,
 	emit_connections,
 	emit_kernel,
+	emit_sockopt,
 };
 
 int metrics_write(FILE *f, const struct metrics_opts *o, struct metrics_problems *p)

@@ -62,6 +62,13 @@ test_converted_probe_refusals_reported_by_name_and_count() {
 	grep -qx "optprobe\[[0-9]*\]: setsockopt(SOL_TCP, TCP_MD5SIG) refused on MPTCP (comm rule optprobe): exclude or deny it" \
 		/tmp/mon.log || fail "monitor line for MD5"
 	refused_json optprobe TCP_MD5SIG ENOPROTOOPT 4 || fail "count after a second run"
+	# The fleet's view of the same count (issue 23): one sample per program
+	# and option, the program's cgroups summed.
+	mptcpify metrics >/tmp/metrics.txt || fail "mptcpify metrics"
+	grep -qx 'mptcpify_sockopt_refused_total{comm="optprobe",call="setsockopt",level="SOL_TCP",option="TCP_MD5SIG",errno="ENOPROTOOPT"} 4' \
+		/tmp/metrics.txt || fail "metrics: $(grep sockopt /tmp/metrics.txt)"
+	grep -q 'option="TCP_NODELAY"' /tmp/metrics.txt && fail "metrics count an accepted option"
+	return 0
 }
 
 # The daemon's journal: one line the first time a (program, option) pair
