@@ -34,17 +34,64 @@ fi
 if [ ! -e "$build/build.ninja" ]; then
 	meson setup "$build" || summary_fail "meson setup failed"
 fi
+
+option() { # NAME: a build option's value
+	meson introspect "$build" --buildoptions |
+		python3 -c 'import json, sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == sys.argv[1]][0])' "$1"
+}
+kernels=$(option vm_kernels | tr ',' ' ')
+first=${kernels%% *}
+
+# Downloads in the background, so that they overlap the build and the host
+# tests instead of waiting in the first VM boots: the kernels (in the order
+# the boots want them), then the systemd suite's Debian root. The suites
+# need nothing from here: fetch-kernels.sh and mkrootfs.sh lock their
+# caches, so a boot that wants a kernel still being fetched waits for it,
+# and any failure is found again, and reported, by the test that needs it.
+prefetch_log=$build/meson-logs/prefetch.log
+mkdir -p "$build/meson-logs"
+prefetch() {
+	local c s
+	c=$(option vm_cache)
+	[ -n "$c" ] && export MPTCPIFY_VM_CACHE=$c
+	for s in $1; do
+		echo "prefetch: kernel $s ($SECONDS s)"
+		tests/vm/fetch-kernels.sh "$s" >/dev/null
+	done
+	if [ "$2" = 1 ] && [ "$(id -u)" = 0 ] && [ -n "$(option vm_systemd_kernels)" ]; then
+		echo "prefetch: systemd root ($SECONDS s)"
+		tests/vm/systemd/mkrootfs.sh >/dev/null
+	fi
+	echo "prefetch: done ($SECONDS s)"
+}
+# Only for the whole run and --quick: a run of some tests (arguments for
+# meson test) may need none of it.
+prefetch_pid=""
+: >"$prefetch_log"
+if [ "$quick" = 1 ] && [ $# = 0 ]; then
+	prefetch "$first" 0 >"$prefetch_log" 2>&1 &
+	prefetch_pid=$!
+elif [ $# = 0 ]; then
+	prefetch "$kernels" 1 >"$prefetch_log" 2>&1 &
+	prefetch_pid=$!
+fi
+# Not left behind: by the time the tests end it has ended, unless no test
+# needed what it fetches.
+trap '[ -n "$prefetch_pid" ] && kill "$prefetch_pid" 2>/dev/null' EXIT
+
 meson compile -C "$build" || summary_fail "build failed"
 
 if [ "$quick" = 1 ]; then
-	first=$(meson introspect "$build" --buildoptions |
-		python3 -c 'import json, sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "vm_kernels"][0].split(",")[0].strip())')
 	echo "run-all: quick run: suite unit and the short tests of kernel $first (the full run: no --quick)"
 	MPTCPIFY_VM_QUICK=1 meson test -C "$build" --print-errorlogs --suite unit --suite "vm-$first" "$@"
 else
 	meson test -C "$build" --print-errorlogs "$@"
 fi
 mrc=$?
+if [ -s "$prefetch_log" ]; then
+	echo "Background downloads (seconds since run-all started):"
+	sed 's/^/  /' "$prefetch_log" | tail -n 8
+fi
 
 log=$build/meson-logs/testlog.json
 [ -e "$log" ] || summary_fail "no $log (meson test exited $mrc)"
