@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "containers.h"
 #include "json.h"
 #include "procsock.h"
 #include "rules.h"
@@ -24,6 +25,7 @@ struct conn {
 	struct mptcp_sock_diag d;
 	const char *rule;         /* "comm", "all" or NULL: what selects this program */
 	enum verdict verdict;
+	char container[CONTAINER_ID_LEN + 1];  /* "": not in a container's cgroup */
 };
 
 struct selection {
@@ -143,6 +145,8 @@ static int on_netns(uint64_t netns, int nl_fd, void *userdata)
 				continue;
 			c.rule = selected_by(ctx->sel, ps->comm);
 			c.verdict = verdict_of(&c.d);
+			if (container_of_pid(ps->pid, c.container) < 0)
+				c.container[0] = '\0';
 			if (ctx->selected_only && !c.rule)
 				break;
 			if (ctx->n == ctx->cap) {
@@ -221,6 +225,7 @@ static void print_json(const struct conn_ctx *ctx)
 			json_string(&j, "selected_by", c->rule);
 		else
 			json_null(&j, "selected_by");
+		json_string(&j, "container_id", c->container[0] ? c->container : NULL);
 		json_close_object(&j);
 	}
 	json_close_array(&j);
@@ -247,6 +252,8 @@ static void print_text(const struct conn_ctx *ctx)
 		verdict_text(c, verdict, sizeof(verdict));
 		printf("%-22s %-8s %-28s %-28s %-12s %-8u %s", prog, c->rule ? c->rule : "-",
 		       local, remote, tcp_state_name(c->d.state), c->d.subflows, verdict);
+		if (c->container[0])
+			printf("  (container %.*s)", CONTAINER_SHORT_LEN, c->container);
 		if (c->ps.netns != self)
 			printf("  (netns %" PRIu64 ")", c->ps.netns);
 		putchar('\n');

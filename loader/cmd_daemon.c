@@ -15,6 +15,7 @@
 #endif
 
 #include "commands.h"
+#include "containers.h"
 #include "event_readers.h"
 #include "config.h"
 #include "mptcpify.h"
@@ -42,6 +43,7 @@ static void notify(const char *msg)
 struct ratelimit {
 	time_t window;
 	unsigned shown, suppressed;
+	struct container_cache containers;  /* for the lines shown */
 };
 
 static int log_event(void *ctx, void *data, size_t size)
@@ -50,6 +52,7 @@ static int log_event(void *ctx, void *data, size_t size)
 	const struct mptcpify_event *e = data;
 	time_t now = time(NULL);
 	char comm[MPTCPIFY_COMM_LEN];
+	const char *container;
 
 	if (size < sizeof(*e))
 		return 0;
@@ -66,7 +69,9 @@ static int log_event(void *ctx, void *data, size_t size)
 	}
 	memcpy(comm, e->comm, sizeof(comm));
 	comm[sizeof(comm) - 1] = '\0';
-	printf("%s[%u] mptcpified (%s)\n", comm, e->tgid, e->family == 10 ? "AF_INET6" : "AF_INET");
+	container = container_cache_lookup(&rl->containers, e->cgroup_id, e->tgid);
+	printf("%s[%u] mptcpified (%s%s%.*s)\n", comm, e->tgid, e->family == 10 ? "AF_INET6" : "AF_INET",
+	       container ? ", container " : "", CONTAINER_SHORT_LEN, container ? container : "");
 	fflush(stdout);
 	return 0;
 }
