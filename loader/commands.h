@@ -19,5 +19,6 @@ int do_enable(const struct cli *c);
 int do_disable(const struct cli *c);
 int do_daemon(const struct cli *c);
 int do_connections(const struct cli *c);
+int do_oci_hook(const struct cli *c);
 
 #endif

@@ -24,6 +24,7 @@ static int (*const handlers[_CMD_MAX])(const struct cli *c) = {
 	[CMD_LOAD] = do_load,
 	[CMD_UNLOAD] = do_unload,
 	[CMD_CONNECTIONS] = do_connections,
+	[CMD_OCI_HOOK] = do_oci_hook,
 };
 
 int main(int argc, char **argv)

@@ -33,7 +33,7 @@ expect "unknown command" 2 "unknown command 'frob'" frob
 # The version meson.build declares (MPTCPIFY_EXPECT_VERSION, set by meson),
 # the one both packages carry.
 expect "--version" 0 "^mptcpify ${MPTCPIFY_EXPECT_VERSION:-[0-9]}$" --version
-for c in attach detach exclude list status run monitor load unload enable disable daemon connections; do
+for c in attach detach exclude list status run monitor load unload enable disable daemon connections oci-hook; do
 	expect "$c --help" 0 "Usage: mptcpify \[OPTIONS\] $c" $c --help
 done
 expect "attach without selector" 2 "give at least one of" attach
@@ -66,6 +66,23 @@ case $rc in
 *) not_ok "connections --json" "exit $rc" "$out";;
 esac
 expect "connections text output" "$rc" "PROGRAM\\[PID\\]\\|no MPTCP connections\\|mptcp_diag" connections
+# The OCI hook never fails a container: bad input is one line, exit 0.
+expect_in() {  # expect_in NAME STATUS PATTERN INPUT ARGS...: as expect, INPUT on stdin
+	name=$1 want=$2 pattern=$3 input=$4; shift 4
+	out=$(printf '%s' "$input" | "$cli" "$@" 2>&1); rc=$?
+	if [ "$rc" != "$want" ]; then
+		not_ok "$name" "exit $rc, wanted $want: mptcpify $*" "$out"
+	elif ! grep -q -- "$pattern" <<<"$out" || [ "$(wc -l <<<"$out")" != 1 ]; then
+		not_ok "$name" "output is not one line matching '$pattern'" "$out"
+	else
+		ok "$name"
+	fi
+}
+expect_in "oci-hook: not JSON" 0 "not JSON.*no container selected" 'nonsense' oci-hook
+expect_in "oci-hook: empty stdin" 0 "not JSON" '' oci-hook
+expect_in "oci-hook: no pid" 0 "container abc: the OCI state has no pid (status 'stopped')" \
+	'{"id":"abc","status":"stopped"}' oci-hook
+expect "oci-hook: bad argument ignored" 0 "ignoring the argument 'x'" oci-hook --wait x </dev/null
 expect "list when nothing is loaded" 0 "not loaded" list
 expect "list --json when nothing is loaded" 0 '"loaded":false' --json list
 
