@@ -295,6 +295,8 @@ int do_oci_hook(const struct cli *c)
 		_exit(worker(&st, p[1], parent, &t0));
 	close(p[1]);
 	if (!collect(p[0], out, sizeof(out), wait_ms, &t0)) {
+		/* The child's write fails from now on: it logs its outcome. */
+		close(p[0]);
 		hook_log(LOG_WARNING, "container %.12s: not selected within %.1f s, so its first "
 			 "sockets may be TCP; still trying in the background (pid %d); is another "
 			 "mptcpify holding %s? (mptcpify oci-hook --wait SEC waits longer; keep it "
