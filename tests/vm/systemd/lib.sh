@@ -124,3 +124,7 @@ tracing_links() { bpftool link show | grep -c '^[0-9]*: tracing'; }
 # How many tracing links one loaded mptcpify holds: the one place to change
 # when the BPF side attaches more than one program (backstop copies).
 LINKS_LOADED=1
+
+# report TEXT: a line for the host's output (a TAP comment), for the numbers
+# a bench_* function measures.
+report() { printf 'INFO %s: %s\n' "$TEST_NAME" "$*" >/dev/ttyS1; }
