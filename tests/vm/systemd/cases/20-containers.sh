@@ -23,7 +23,6 @@ podman_ready() {
 			>/etc/containers/storage.conf
 	fi
 	rm -f /etc/cni/net.d/87-podman-bridge.conflist
-	[ -e /usr/share/containers/oci/hooks.d/mptcpify.json ] || fail "the package did not install the hooks.d file"
 	podman image exists "$IMG" && return 0
 	local d
 	d=$(mktemp -d)
@@ -34,6 +33,12 @@ podman_ready() {
 	tar -C "$d" -cf "$d.tar" . || fail "cannot tar the image"
 	podman import --change 'CMD=["/sockprobe"]' "$d.tar" "$IMG" >/dev/null || fail "podman import failed"
 	rm -rf "$d" "$d.tar"
+}
+
+# hook_ready: podman_ready, and the package's hooks.d file in place.
+hook_ready() {
+	podman_ready
+	[ -e /usr/share/containers/oci/hooks.d/mptcpify.json ] || fail "the package did not install the hooks.d file"
 }
 
 # probe_proto [PODMAN-RUN-OPTIONS...]: the protocol of the container's first
@@ -67,7 +72,7 @@ hook_lines() {
 }
 
 test_annotation_selects_only_that_container() {
-	podman_ready
+	hook_ready
 	start_daemon
 	local since cid
 	since=$(date +%s)
@@ -87,7 +92,7 @@ test_annotation_selects_only_that_container() {
 # (no window); and each container's selection goes with it (nothing piles
 # up). 20 runs are about a minute of TCG.
 test_twenty_annotated_in_a_row() {
-	podman_ready
+	hook_ready
 	start_daemon
 	local i p
 	for i in $(seq 20); do
@@ -100,7 +105,7 @@ test_twenty_annotated_in_a_row() {
 
 # list, monitor-like log lines and connections name the container.
 test_container_id_in_list_log_and_connections() {
-	podman_ready
+	hook_ready
 	start_daemon
 	local cid short since out
 	ncat -lk --no-shutdown 127.0.0.1 $PORT >/dev/null 2>&1 &
@@ -132,7 +137,7 @@ test_container_id_in_list_log_and_connections() {
 # hidden under a tmpfs): the container starts with TCP and the hook logs one
 # line with the cause.
 test_fail_open_daemon_stopped_and_program_unloaded() {
-	podman_ready
+	hook_ready
 	start_daemon
 	local since cid line
 	expect_exit 0 systemctl stop mptcpify-bpf.service
@@ -159,7 +164,7 @@ test_fail_open_daemon_stopped_and_program_unloaded() {
 # A broken /etc/mptcpify/mptcpify.conf: the daemon cannot start, the hook
 # still loads the program and selects the container, and says what is wrong.
 test_fail_open_broken_config() {
-	podman_ready
+	hook_ready
 	on_exit 'rm -rf /etc/mptcpify; mptcpify unload >/dev/null'
 	local since cid
 	mptcpify unload >/dev/null
@@ -177,7 +182,7 @@ test_fail_open_broken_config() {
 # container starts anyway, and the selection made late does not stay behind
 # once the container is gone.
 test_fail_open_lock_held() {
-	podman_ready
+	hook_ready
 	start_daemon
 	local since cid lock t0
 	# --no-fork: the lock goes with the process killed below.
@@ -198,7 +203,7 @@ test_fail_open_lock_held() {
 }
 
 # The README's pattern rule with real podman: every container MPTCP, a
-# process outside them TCP.
+# process outside them TCP. No hook involved (it passes without one).
 test_pattern_rule_every_podman_container() {
 	podman_ready
 	start_daemon
@@ -212,7 +217,7 @@ test_pattern_rule_every_podman_container() {
 }
 
 test_cdi_device() {
-	podman_ready
+	hook_ready
 	start_daemon
 	local out
 	[ -L /run/cdi/mptcpify.json ] || fail "the package did not link its CDI spec into /run/cdi"
@@ -234,7 +239,7 @@ hook_once() { mptcpify oci-hook <"$TEST_STATE/state.json"; }
 # process in a scratch cgroup. A measurement (MPTCPIFY_VM_BENCH=1), not a
 # test: TCG wall-clock times.
 bench_startup_cost() {
-	podman_ready
+	hook_ready
 	start_daemon
 	local i with='' without='' alone='' pid cg=/sys/fs/cgroup/mptcpify-bench-hook
 	for i in 1 2; do  # warm-up: the first runs of a boot cost more
@@ -265,7 +270,7 @@ bench_startup_cost() {
 # The README's walk-through, as a user types it, with this run's output
 # (MPTCPIFY_VM_BENCH=1; read it from the test log).
 bench_readme_transcript() {
-	podman_ready
+	hook_ready
 	on_exit 'podman rm -f -t 0 web >/dev/null 2>&1; systemctl disable --now mptcpify-bpf.service; rm -rf /etc/mptcpify; mptcpify unload >/dev/null'
 	ncat -lk --no-shutdown 127.0.0.1 $PORT >/dev/null 2>&1 &
 	on_exit "kill $! 2>/dev/null"
