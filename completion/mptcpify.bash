@@ -11,7 +11,7 @@ _mptcpify() {
 	done
 	if [[ -z $cmd ]]; then
 		COMPREPLY=($(compgen -W "attach detach exclude list status run monitor enable disable
-			daemon load unload connections metrics audit compat
+			daemon load unload connections metrics audit compat oci-hook
 			--json --verbose --pin-root --config-dir --help --version" -- "$cur"))
 		return
 	fi
@@ -37,6 +37,7 @@ _mptcpify() {
 		fi ;;
 	audit) COMPREPLY=($(compgen -W "--comm --cgroup --unit --all --remove --runtime --help" -- "$cur")) ;;
 	compat) COMPREPLY=($(compgen -W "--kernel --help" -- "$cur")) ;;
+	oci-hook) COMPREPLY=($(compgen -W "--wait --help" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -c -- "$cur")) ;;
 	*) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
 	esac

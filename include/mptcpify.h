@@ -158,6 +158,10 @@ struct mptcpify_glob_dir {
  * remove it. Rules without it were added at run time (--runtime, run,
  * enable) and are left alone by reloads. */
 #define MPTCPIFY_RULE_SAVED 0x1
+/* A cgroup id rule (number 0) added by the OCI hook (`mptcpify oci-hook`)
+ * for a container's cgroup: shown as a container by list. User space only;
+ * the BPF side ignores flags it does not know. */
+#define MPTCPIFY_RULE_CONTAINER 0x2
 
 /* Map "stats": per-CPU array indexed by these. */
 enum mptcpify_stat {

@@ -108,6 +108,14 @@ static const struct command_text texts[_CMD_MAX] = {
 	[CMD_UNLOAD] = { "unload", "unload",
 	  "Detach the program and remove every pin: all new sockets are TCP again.\n"
 	  "The configuration file is kept.\n" },
+	[CMD_OCI_HOOK] = { "oci-hook", "oci-hook [--wait SEC]",
+	  "The OCI hook (createRuntime) for containers that opt in: podman and CRI-O run it\n"
+	  "for a container annotated io.mptcpify.enable=true (hooks.d) or given the CDI\n"
+	  "device mptcpify.io/mptcp=enable. Reads the container's state (JSON) on stdin and\n"
+	  "selects the cgroup of its process, loading the program if needed, before the\n"
+	  "container's program runs; the selection ends with the container. Never stops a\n"
+	  "container: logs one line to syslog and exits 0, whatever happens.\n"
+	  "  --wait SEC       wait at most SEC seconds (default 8; below the hook's timeout)\n" },
 };
 
 static const char *const global_help =
@@ -356,6 +364,41 @@ static int parse_compat(struct cli *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* How long the oci-hook waits for its worker when not told. */
+#define OCI_HOOK_WAIT_DEFAULT 8.0
+
+static int parse_oci_hook(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "wait", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int o;
+
+	c->timeout = OCI_HOOK_WAIT_DEFAULT;
+	optind = 0;
+	opterr = 0;  /* a runtime shows no stderr: the hook logs c->bad_arg */
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'w':
+			if (parse_seconds(optarg, &c->timeout) < 0) {
+				c->bad_arg = optarg;
+				c->timeout = OCI_HOOK_WAIT_DEFAULT;
+			}
+			break;
+		case 'h': c->show_help = true; break;
+		default: c->bad_arg = argv[optind - 1]; break;
+		}
+	}
+	opterr = 1;
+	if (optind < argc)
+		c->bad_arg = argv[optind];
+	/* Never a usage error: a container must not fail to start because of
+	 * a typo in a hooks.d file. */
+	return EXIT_OK;
+}
+
 static int parse_daemon(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -418,6 +461,8 @@ static int parse_command(struct cli *c, int argc, char **argv)
 		return parse_daemon(c, argc, argv);
 	case CMD_CONNECTIONS:
 		return parse_connections(c, argc, argv);
+	case CMD_OCI_HOOK:
+		return parse_oci_hook(c, argc, argv);
 	case CMD_RUN:
 		r = parse_operands(c, argc, argv, 0, argc, &first);
 		if (r || c->show_help)

@@ -17,6 +17,7 @@ enum cli_command {
 	CMD_ENABLE, CMD_DISABLE, CMD_DAEMON, CMD_LOAD, CMD_UNLOAD, CMD_CONNECTIONS,
 	CMD_METRICS,
 	CMD_AUDIT, CMD_COMPAT,
+	CMD_OCI_HOOK,
 	_CMD_MAX,
 	CMD_NONE = -1,  /* only with show_help or show_version */
 };
@@ -36,12 +37,13 @@ struct cli {
 	bool all, all_rules, runtime, remove, own_cgroup;
 
 	long count;             /* monitor --count: 0 when not given */
-	double timeout;         /* monitor --timeout in seconds: 0 when not given */
+	double timeout;         /* monitor --timeout, oci-hook --wait, in seconds: 0 when not given */
 	bool keep_on_stop;      /* daemon */
 	bool listening, selected_only;  /* connections */
 	bool kernel;            /* compat --kernel */
 	const char *unit;       /* enable, disable */
 	char **run_argv;        /* run: CMD ARGS..., NULL-terminated, a tail of argv */
+	const char *bad_arg;    /* oci-hook: an argument it ignored (it never fails) */
 };
 
 /* EXIT_OK with *c filled, or EXIT_USAGE after printing why. On EXIT_OK with

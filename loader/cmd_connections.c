@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "containers.h"
 #include "json.h"
 #include "conn_scan.h"
 #include "util.h"
@@ -48,6 +49,7 @@ static void print_json(const struct conn_list *ctx)
 			json_string(&j, "selected_by", c->rule);
 		else
 			json_null(&j, "selected_by");
+		json_string(&j, "container_id", c->container[0] ? c->container : NULL);
 		json_close_object(&j);
 	}
 	json_close_array(&j);
@@ -74,6 +76,8 @@ static void print_text(const struct conn_list *ctx, bool selected_only)
 		verdict_text(c, verdict, sizeof(verdict));
 		printf("%-22s %-8s %-28s %-28s %-12s %-8u %s", prog, c->rule ? c->rule : "-",
 		       local, remote, tcp_state_name(c->d.state), c->d.subflows, verdict);
+		if (c->container[0])
+			printf("  (container %.*s)", CONTAINER_SHORT_LEN, c->container);
 		if (c->ps.netns != self)
 			printf("  (netns %" PRIu64 ")", c->ps.netns);
 		putchar('\n');

@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "compat_report.h"
+#include "containers.h"
 #include "event_readers.h"
 #include "config.h"
 #include "metrics_file.h"
@@ -44,6 +45,7 @@ static void notify(const char *msg)
 struct ratelimit {
 	time_t window;
 	unsigned shown, suppressed;
+	struct container_cache containers;  /* for the lines shown */
 };
 
 static int log_event(void *ctx, void *data, size_t size)
@@ -52,6 +54,7 @@ static int log_event(void *ctx, void *data, size_t size)
 	const struct mptcpify_event *e = data;
 	time_t now = time(NULL);
 	char comm[MPTCPIFY_COMM_LEN];
+	const char *container;
 
 	if (size < sizeof(*e))
 		return 0;
@@ -68,7 +71,9 @@ static int log_event(void *ctx, void *data, size_t size)
 	}
 	memcpy(comm, e->comm, sizeof(comm));
 	comm[sizeof(comm) - 1] = '\0';
-	printf("%s[%u] mptcpified (%s)\n", comm, e->tgid, e->family == 10 ? "AF_INET6" : "AF_INET");
+	container = container_cache_lookup(&rl->containers, e->cgroup_id, e->tgid);
+	printf("%s[%u] mptcpified (%s%s%.*s)\n", comm, e->tgid, e->family == 10 ? "AF_INET6" : "AF_INET",
+	       container ? ", container " : "", CONTAINER_SHORT_LEN, container ? container : "");
 	fflush(stdout);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "cgroups.h"
 #include "compat_report.h"
 #include "commands.h"
+#include "containers.h"
 #include "json.h"
 #include "path_rules.h"
 #include "rules.h"
@@ -24,7 +25,7 @@ struct list_ctx {
 
 static void print_line(struct list_ctx *ctx, const char *target, uint64_t hits, uint32_t flags)
 {
-	printf("%-8s %-48s %12" PRIu64 "%s\n", ctx->kind, target, hits,
+	printf("%-9s %-48s %12" PRIu64 "%s\n", ctx->kind, target, hits,
 	       flags & MPTCPIFY_RULE_SAVED ? "" : "  (runtime)");
 }
 
@@ -81,24 +82,36 @@ static int print_path(const struct path_rule *pr, uint32_t number, uint32_t flag
 	return 0;
 }
 
-/* Cgroups selected by id (run, --own-cgroup): always live, since the
- * rmdir() program removes an id with its cgroup. */
+/* Cgroups selected by id (run, --own-cgroup, the OCI hook): always live,
+ * since the rmdir() program removes an id with its cgroup. A container's,
+ * selected by the OCI hook, shows as "container ID PATH", the id short as
+ * the engines show it. */
 static int print_id(uint64_t id, const struct mptcpify_cgroup_rule *v, void *ud)
 {
-	struct list_ctx *ctx = ud;
-	char path[PATH_MAX];
+	struct list_ctx *ctx = ud, c = *ctx;
+	char path[PATH_MAX], cid[CONTAINER_ID_LEN + 1], target[PATH_MAX + 32];
+	bool container = v->flags & MPTCPIFY_RULE_CONTAINER, known = false;
 
 	if (v->number)
 		return 0;
 	if (cgroup_path_of(id, path, sizeof(path)) < 0)
 		snprintf(path, sizeof(path), "(cgroup id %" PRIu64 ")", id);
+	if (container) {
+		c.kind = "container";
+		known = container_of_cgroup_path(path, cid) == 0;
+	}
 	ctx->n++;
 	if (!arg_json) {
-		print_line(ctx, path, v->hits, v->flags);
+		if (container)
+			snprintf(target, sizeof(target), "%.*s %s", CONTAINER_SHORT_LEN,
+				 known ? cid : "(no id)", path);
+		print_line(&c, container ? target : path, v->hits, v->flags);
 		return 0;
 	}
 	json_open_object(&ctx->j, NULL);
-	json_string(&ctx->j, "kind", ctx->kind);
+	json_string(&ctx->j, "kind", c.kind);
+	if (container)
+		json_string(&ctx->j, "container_id", known ? cid : NULL);
 	json_string(&ctx->j, "cgroup", path[0] == '(' ? NULL : path);
 	json_u64(&ctx->j, "cgroup_id", id);
 	json_u64(&ctx->j, "hits", v->hits);
@@ -211,9 +224,9 @@ int do_list(const struct cli *c)
 		json_u64(&ctx.j, "all_hits", st[MPTCPIFY_STAT_ALL_HITS]);
 		json_open_array(&ctx.j, "rules");
 	} else {
-		printf("%-8s %-48s %12s\n", "KIND", "TARGET", "HITS");
+		printf("%-9s %-48s %12s\n", "KIND", "TARGET", "HITS");
 		if (cfg.all)
-			printf("%-8s %-48s %12" PRIu64 "\n", "all", "(every process)",
+			printf("%-9s %-48s %12" PRIu64 "\n", "all", "(every process)",
 			       st[MPTCPIFY_STAT_ALL_HITS]);
 	}
 	ctx.kind = "comm";

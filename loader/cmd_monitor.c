@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "compat_report.h"
 #include "sockopt_names.h"
+#include "containers.h"
 #include "event_readers.h"
 #include "json.h"
 #include "mptcpify.h"
@@ -39,13 +40,16 @@ static const char *reason_name(unsigned r)
 
 static int on_event(void *ctx, void *data, size_t size)
 {
+	static struct container_cache containers;
 	const struct mptcpify_event *e = data;
 	char comm[MPTCPIFY_COMM_LEN];
+	const char *container;
 
 	if (size < sizeof(*e))
 		return 0;
 	memcpy(comm, e->comm, sizeof(comm));
 	comm[sizeof(comm) - 1] = '\0';
+	container = container_cache_lookup(&containers, e->cgroup_id, e->tgid);
 	if (arg_json) {
 		struct json j;
 
@@ -60,11 +64,13 @@ static int on_event(void *ctx, void *data, size_t size)
 		json_u64(&j, "cgroup_id", e->cgroup_id);
 		if (e->reason == MPTCPIFY_REASON_CGROUP)
 			json_u64(&j, "rule_cgroup_id", e->rule_cgroup_id);
+		json_string(&j, "container_id", container);
 		json_close_object(&j);
 		json_end(&j);
 	} else {
-		printf("%s[%u] mptcpified (%s, by %s rule)\n", comm, e->tgid,
-		       family_name(e->family), reason_name(e->reason));
+		printf("%s[%u] mptcpified (%s, by %s rule%s%.*s)\n", comm, e->tgid,
+		       family_name(e->family), reason_name(e->reason), container ? ", container " : "",
+		       CONTAINER_SHORT_LEN, container ? container : "");
 		fflush(stdout);
 	}
 	if (remaining > 0 && --remaining == 0)

@@ -184,6 +184,8 @@ static int on_netns(uint64_t netns, int nl_fd, void *userdata)
 		c.verdict = verdict_of(d);
 		if (ctx->o->selected_only && !c.rule)
 			continue;
+		if (container_of_pid(ps->pid, c.container) < 0)
+			c.container[0] = '\0';
 		r = push(ctx->list, &c);
 		if (r)
 			goto out;

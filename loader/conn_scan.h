@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "containers.h"
 #include "procsock.h"
 #include "sockdiag.h"
 
@@ -31,6 +32,7 @@ struct conn {
 	struct mptcp_sock_diag d;
 	const char *rule;         /* "comm", "all" or NULL: what selects this program */
 	enum conn_verdict verdict;
+	char container[CONTAINER_ID_LEN + 1];  /* "": not in a container's cgroup */
 };
 
 struct conn_scan_opts {

@@ -47,6 +47,11 @@ if undefined _systemdgeneratordir; then
 	defs+=(--define "_systemdgeneratordir /usr/lib/systemd/system-generators"); fallbacks+=(_systemdgeneratordir)
 fi
 if undefined _docdir; then defs+=(--define "_docdir %{_datadir}/doc"); fallbacks+=(_docdir); fi
+if undefined _tmpfilesdir; then defs+=(--define "_tmpfilesdir /usr/lib/tmpfiles.d"); fallbacks+=(_tmpfilesdir); fi
+if undefined tmpfiles_create; then
+	defs+=(--define 'tmpfiles_create() systemd-tmpfiles --create %{?*} >/dev/null 2>&1 || :')
+	fallbacks+=(tmpfiles_create)
+fi
 if undefined systemd_post; then
 	# Roughly what Fedora's do, with systemctl: presets on first install,
 	# disable --now on erase, try-restart on upgrade.

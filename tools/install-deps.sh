@@ -10,12 +10,13 @@ set -eu
 # Build: C toolchain, clang for the BPF object (and libFuzzer for the fuzz
 # test), libbpf/bpftool for skeletons.
 build_pkgs="gcc libc6-dev clang llvm libclang-rt-dev pkg-config meson ninja-build bpftool
-  libbpf-dev libelf-dev zlib1g-dev libsystemd-dev liburing-dev"
+  libbpf-dev libelf-dev zlib1g-dev libsystemd-dev liburing-dev libjson-c-dev"
 
 # VM suite, host side: QEMU (TCG), cpio/gzip/xz for the initramfs, apt's
 # keyring for the private kernel download, kmod for depmod on kernel trees.
+# python3-yaml: the host check of deploy/kubernetes/*.yaml.
 vm_host_pkgs="qemu-system-x86 cpio gzip xz-utils zstd kmod
-  debian-archive-keyring ca-certificates debootstrap python3
+  debian-archive-keyring ca-certificates debootstrap python3 python3-yaml
   e2fsprogs qemu-utils systemd"
 
 # VM suite, guest side: copied from this machine into the initramfs.

@@ -256,6 +256,23 @@ PY
 		not_ok "metrics: a hostile program name, escaped" "no line: $line" "$out"
 	fi
 fi
+# The OCI hook never fails a container: bad input is one line, exit 0.
+expect_in() {  # expect_in NAME STATUS PATTERN INPUT ARGS...: as expect, INPUT on stdin
+	name=$1 want=$2 pattern=$3 input=$4; shift 4
+	out=$(printf '%s' "$input" | "$cli" "$@" 2>&1); rc=$?
+	if [ "$rc" != "$want" ]; then
+		not_ok "$name" "exit $rc, wanted $want: mptcpify $*" "$out"
+	elif ! grep -q -- "$pattern" <<<"$out" || [ "$(wc -l <<<"$out")" != 1 ]; then
+		not_ok "$name" "output is not one line matching '$pattern'" "$out"
+	else
+		ok "$name"
+	fi
+}
+expect_in "oci-hook: not JSON" 0 "not JSON.*no container selected" 'nonsense' oci-hook
+expect_in "oci-hook: empty stdin" 0 "not JSON" '' oci-hook
+expect_in "oci-hook: no pid" 0 "container abc: the OCI state has no pid (status 'stopped')" \
+	'{"id":"abc","status":"stopped"}' oci-hook
+expect "oci-hook: bad argument ignored" 0 "ignoring the argument 'x'" oci-hook --wait x </dev/null
 expect "list when nothing is loaded" 0 "not loaded" list
 expect "list --json when nothing is loaded" 0 '"loaded":false' --json list
 

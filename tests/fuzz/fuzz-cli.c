@@ -57,8 +57,9 @@ static void check_accepted(const struct cli *c, char **argv, char *const *orig, 
 	    c->cmd != CMD_AUDIT)
 		CHECK(!selectors && !c->runtime && !c->remove);
 	CHECK(!c->kernel || c->cmd == CMD_COMPAT);
-	if (c->cmd != CMD_MONITOR)
+	if (c->cmd != CMD_MONITOR && c->cmd != CMD_OCI_HOOK)
 		CHECK(c->count == 0 && c->timeout == 0);
+	CHECK(!c->bad_arg || (c->cmd == CMD_OCI_HOOK && from_argv(c->bad_arg, orig, argc)));
 	CHECK(!c->keep_on_stop || c->cmd == CMD_DAEMON);
 	CHECK((c->unit != NULL) == (c->cmd == CMD_ENABLE || c->cmd == CMD_DISABLE));
 	CHECK((c->run_argv != NULL) == (c->cmd == CMD_RUN));
@@ -80,6 +81,10 @@ static void check_accepted(const struct cli *c, char **argv, char *const *orig, 
 	case CMD_MONITOR:
 		CHECK(c->count >= 0);
 		CHECK(c->timeout == 0 || (isfinite(c->timeout) && c->timeout > 0));
+		break;
+	case CMD_OCI_HOOK:
+		/* Never a usage error: a bad --wait leaves the default. */
+		CHECK(c->count == 0 && isfinite(c->timeout) && c->timeout > 0);
 		break;
 	case CMD_RUN:
 		/* A tail of the (possibly permuted) argv, so NULL-terminated. */

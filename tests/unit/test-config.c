@@ -14,28 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
-
-static unsigned n_tests, n_failed;
-
-/* One TAP test point. A '#' would start a TAP directive: names have none,
- * and one that slips in is shown as '%'. */
-__attribute__((format(printf, 2, 3)))
-static bool check(bool ok, const char *fmt, ...) {
-	char name[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
-	for (char *i = name; (i = strchr(i, '#')); )
-		*i = '%';
-
-	n_tests++;
-	if (!ok)
-		n_failed++;
-	printf("%sok %u - %s\n", ok ? "" : "not ", n_tests, name);
-	return ok;
-}
+#include "tap.h"
 
 static void skip(const char *name, const char *why) {
 	n_tests++;

@@ -125,3 +125,7 @@ tracing_links() { bpftool link show | grep -c '^[0-9]*: tracing'; }
 # when the BPF side attaches more than one program (backstop copies). The
 # hook, and the two fexit programs that watch refused socket options.
 LINKS_LOADED=3
+
+# report TEXT: a line for the host's output (a TAP comment), for the numbers
+# a bench_* function measures.
+report() { printf 'INFO %s: %s\n' "$TEST_NAME" "$*" >/dev/ttyS1; }

@@ -17,12 +17,16 @@ set -euo pipefail
 
 SUITE=bookworm
 # Recommends are not installed: list what the tests need. udev is needed for
-# systemd's .device units, dbus for logind (a clean "running" system), jq for
-# the tests that read `mptcpify --json`.
+# systemd's .device units, dbus for logind (a clean "running" system) and for
+# podman's systemd cgroup manager, jq for the tests that read
+# `mptcpify --json`. Real podman for the OCI hook's tests (rootful, crun,
+# cgroup v2): netavark named so that no CNI plugins come instead; images are
+# made in the guest from busybox-static and the test programs (podman import).
 PACKAGES=(
 	systemd systemd-sysv udev dbus kmod procps iproute2
-	libbpf1 libelf1 zlib1g libsystemd0
+	libbpf1 libelf1 zlib1g libsystemd0 libjson-c5
 	bpftool iperf3 ncat jq
+	podman crun conmon netavark busybox-static
 )
 # Free space left in the image for the tests (journal, files, state).
 SLACK_MB=512

@@ -21,6 +21,9 @@
 #   --test-timeout S  guest-side limit for one test phase (default 300)
 #   --verbose         copy the guest console to stderr as it comes
 #
+# MPTCPIFY_VM_BENCH=1 also runs the cases' bench_* functions (measurements,
+# reported on the host as TAP comments; not part of a normal run).
+#
 # Each run boots a fresh qcow2 overlay of the cached base image (NVMe namespace
 # 1, root=PARTUUID) and a small read-only payload disk (namespace 2, found by
 # its label: runner, cases, packages, test programs, modules).
@@ -173,6 +176,7 @@ fi
 	printf 'TESTS=%q\n' "$tests"
 	printf 'TEST_TIMEOUT=%q\n' "$test_timeout"
 	printf 'DEBUG=%q\n' "${MPTCPIFY_VM_DEBUG:-0}"
+	printf 'BENCH=%q\n' "${MPTCPIFY_VM_BENCH:-0}"
 } >"$p/config"
 note "payload: $(cd "$p" && find debs libexec share -type f | sort | tr '\n' ' ')"
 pmb=$(( $(du -sm "$p" | cut -f1) + 16 ))

@@ -108,7 +108,11 @@ failed=0
 for casefile in "$PAYLOAD"/cases/*.sh; do
 	[ -e "$casefile" ] || continue
 	case=${casefile##*/}; case=${case%.sh}
-	for fn in $(grep -oE '^[[:space:]]*test_[A-Za-z0-9_]+[[:space:]]*\(\)' "$casefile" | tr -d ' \t()'); do
+	# bench_* functions are measurements, run only when asked for
+	# (MPTCPIFY_VM_BENCH=1 on the host).
+	kinds=test
+	[ "${BENCH:-0}" = 1 ] && kinds='test|bench'
+	for fn in $(grep -oE "^[[:space:]]*($kinds)_[A-Za-z0-9_]+[[:space:]]*\(\)" "$casefile" | tr -d ' \t()'); do
 		name=$case/${fn#test_}
 		selected "$name" || continue
 		grep -qxF "$name" "$STATE/done" 2>/dev/null && continue
