@@ -1,6 +1,6 @@
 # 00-smoke.sh — the rig tests itself: if one of these fails, the results of
-# boot: a (one of the groups CI boots side by side: tests/vm/meson.build)
 # every other case file on this boot are suspect.
+# boot: a (one of the groups CI boots side by side: tests/vm/meson.build)
 
 test_modules_loaded() {
 	local m n

@@ -1,7 +1,7 @@
 # The hook itself: which sockets become MPTCP and which stay as they are.
-# boot: a (one of the groups CI boots side by side: tests/vm/meson.build)
 # Every assertion reads the kernel's answer (SO_PROTOCOL via sockprobe, nstat
 # counters, ss), never what was asked for.
+# boot: a (one of the groups CI boots side by side: tests/vm/meson.build)
 
 # proto_of ARGS...: the protocol the kernel gave sockprobe for these args.
 proto_of() {

@@ -1,7 +1,7 @@
 # Cgroup path rules and patterns (issue 10): a rule is a path, and the
-# boot: b (one of the groups CI boots side by side: tests/vm/meson.build)
 # kernel selects each new cgroup that matches inside mkdir(), before any
 # process can enter it; rmdir() takes the id away again.
+# boot: b (one of the groups CI boots side by side: tests/vm/meson.build)
 
 # live_ids: number of cgroup ids in the hook's cgroup map.
 live_ids() { bpftool map dump pinned /sys/fs/bpf/mptcpify/cgroup_rules | grep -c '"key"'; }

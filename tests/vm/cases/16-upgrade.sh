@@ -1,7 +1,7 @@
 # Upgrade across a change of the pinned maps (MPTCPIFY_ABI 2 -> 3): the
-# boot: a (one of the groups CI boots side by side: tests/vm/meson.build)
 # state of the previous version, pinned by tests/progs/abi2-pin (that
 # version's own BPF program), is replaced keeping every rule.
+# boot: a (one of the groups CI boots side by side: tests/vm/meson.build)
 
 test_upgrade_from_abi2_keeps_every_rule() {
 	need_hook

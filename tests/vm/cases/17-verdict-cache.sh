@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# boot: b (one of the groups CI boots side by side: tests/vm/meson.build)
 # The hook's shortcuts (bpf/mptcpify.bpf.c, "Deciding cheaply"): a verdict
 # cached per cgroup and the name filter must never outlive the rules they
 # were made under.
+# boot: b (one of the groups CI boots side by side: tests/vm/meson.build)
 
 walks() { status_number cgroup_walks; }
 

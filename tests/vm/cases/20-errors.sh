@@ -1,6 +1,6 @@
 # Every error: its one-line message, its exit status, and that nothing changed
-# boot: a (one of the groups CI boots side by side: tests/vm/meson.build)
 # (live rules, pins and the configuration file are compared before and after).
+# boot: a (one of the groups CI boots side by side: tests/vm/meson.build)
 
 # What must not change on an error.
 snapshot() {

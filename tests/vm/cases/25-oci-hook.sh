@@ -1,10 +1,10 @@
 # `mptcpify oci-hook` without a container engine, on every kernel: the
-# boot: c (one of the groups CI boots side by side: tests/vm/meson.build)
 # state a runtime writes on the hook's stdin names a process stopped in a
 # cgroup named like a podman container's, as crun leaves it at createRuntime.
 # On 6.1 (no update_socket_protocol) the container still starts: exit 0 and
 # one line with the cause. Real podman is in the systemd suite
 # (tests/vm/systemd/cases/20-containers.sh).
+# boot: c (one of the groups CI boots side by side: tests/vm/meson.build)
 
 OCI_ID=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 OCI_SCOPE=/sys/fs/cgroup/testoci/libpod-$OCI_ID.scope

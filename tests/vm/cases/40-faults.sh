@@ -1,5 +1,4 @@
 # Crashes at the worst moments: the daemon and the CLI killed with SIGKILL
-# boot: c (one of the groups CI boots side by side: tests/vm/meson.build)
 # part-way through loading, pinning, applying rules and writing the
 # configuration (MPTCPIFY_TEST_CRASH, loader/fault.h), and 50 daemon
 # restarts in a row. After each, the next start must leave exactly one
@@ -8,6 +7,7 @@
 # The daemon runs without systemd here (the vm-systemd suite covers
 # Restart= and kill -9 under systemd); its start-up line says when it is
 # ready.
+# boot: c (one of the groups CI boots side by side: tests/vm/meson.build)
 
 CONF=/etc/mptcpify/mptcpify.conf
 

@@ -1,7 +1,7 @@
 # connections and the path checks of status: what became of the MPTCP
-# boot: d (one of the groups CI boots side by side: tests/vm/meson.build)
 # sockets of selected programs, read from the kernel (sock_diag), checked
 # against ss -M and the nstat counters the kernel keeps independently.
+# boot: d (one of the groups CI boots side by side: tests/vm/meson.build)
 
 # conn_json [ARGS...]: `mptcpify --json connections` with one object a line.
 conn_json() {

@@ -1,8 +1,8 @@
 # Socket options MPTCP refuses (issue 19): live detection on converted
-# boot: d (one of the groups CI boots side by side: tests/vm/meson.build)
 # programs, audit of unconverted ones, `compat` and `compat --kernel`. The
 # reference is always the kernel itself: tests/progs/sockopts prints the
 # errno each call got, and the reports must say exactly that.
+# boot: d (one of the groups CI boots side by side: tests/vm/meson.build)
 
 # The options of the issue, on a listener and on an unconnected socket.
 OPTS="TCP_MD5SIG TCP_USER_TIMEOUT IP_TTL IP_RECVERR IPV6_TCLASS SO_ZEROCOPY TCP_NODELAY"
