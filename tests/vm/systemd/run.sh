@@ -3,9 +3,9 @@
 # with systemd as PID 1 on a Debian cloud kernel, under QEMU/TCG, and run
 # tests/vm/systemd/cases/*.sh inside it. TAP on stdout.
 #
-#   run.sh --build-dir DIR --series 6.12 [--tests GLOB] [--keep-disk]
-#          [--timeout SEC] [--test-timeout SEC] [--cache DIR] [--memory MB]
-#          [--verbose]
+#   run.sh --build-dir DIR --series 6.12 [--group NAME] [--tests GLOB]
+#          [--smp N] [--keep-disk] [--timeout SEC] [--test-timeout SEC]
+#          [--cache DIR] [--memory MB] [--verbose]
 #
 #   --build-dir DIR   meson build dir: the test programs
 #                     ($MPTCPIFY_TEST_PROGS, colon separated) go into the guest,
@@ -13,6 +13,10 @@
 #                     from this tree (or $MPTCPIFY_DEBS); consoles are saved in
 #                     DIR/meson-logs/
 #   --series S        kernel series (6.12, 7.2, ...)
+#   --group NAME      only the case files of one group (a line "# boot: NAME"
+#                     in the file; "a" when it has none): CI boots each group
+#                     on its own (tests/vm/systemd/meson.build)
+#   --smp N           vCPUs of the guest (default 2)
 #   --tests GLOB      run only the tests whose name (NN-topic/name), bare name
 #                     or case (NN-topic) matches GLOB (default:
 #                     $MPTCPIFY_VM_SYSTEMD_TESTS, for `meson test`)
@@ -42,6 +46,7 @@ set -uo pipefail
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 srcroot=$(readlink -f "$here/../../..")
 build_dir='' series='' tests=${MPTCPIFY_VM_SYSTEMD_TESTS:-} keep=0 verbose=0 timeout=600 test_timeout=300 mem=1536
+group='' smp=2
 cache=${MPTCPIFY_VM_CACHE:-${XDG_CACHE_HOME:-/var/tmp}/mptcpify-vm}
 max_boots=12
 
@@ -51,6 +56,8 @@ while [ $# -gt 0 ]; do
 	--build-dir) build_dir=$2; shift 2 ;;
 	--series) series=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
+	--group) group=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
 	--keep-disk) keep=1; shift ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--test-timeout) test_timeout=$2; shift 2 ;;
@@ -62,6 +69,10 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$series" ] || { echo "run.sh: --series is required" >&2; exit 2; }
+case $group in *[!A-Za-z0-9_-]*) echo "run.sh: --group takes letters, digits, '_' and '-'" >&2; exit 2 ;; esac
+case $smp in [1-9]) ;; *) echo "run.sh: --smp must be 1 to 9" >&2; exit 2 ;; esac
+# Names this boot's files (consoles), so that groups can run side by side.
+name=$series${group:+-$group}
 export PATH=$PATH:/usr/sbin:/sbin
 
 # TAP helpers. Bail out on infrastructure errors.
@@ -117,7 +128,7 @@ partuuid=$(cat "$(dirname "$base")/partuuid") || bail "no partuuid beside $base"
 p=$work/payload
 mkdir -p "$p/cases" "$p/modules" "$p/debs/next" "$p/libexec" "$p/share"
 cp "$here/runner.sh" "$here/lib.sh" "$p/"
-cp "$here"/cases/*.sh "$p/cases/" 2>/dev/null
+cp "$here"/cases/*.sh "$here"/cases/*.inc "$p/cases/" 2>/dev/null
 # Modules, dependencies first (fetch-kernels.sh's modules.load order); the
 # runner insmods them in name order on every boot.
 i=0
@@ -141,19 +152,35 @@ if [ -n "$build_dir" ]; then
 	else
 		ver=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$srcroot/meson.build" | head -n1)
 		next=${ver%.*}.$((${ver##*.} + 1))
-		t0=$SECONDS
-		for v in "$ver" "$next"; do
-			d=$work/debs-$v
-			args=(--no-rpm --no-lintian --out "$d")
-			[ "$v" = "$ver" ] || args+=(--version "$v")
-			if ! "$srcroot/tools/build-packages.sh" "${args[@]}" >"$work/pkg-$v.log" 2>&1; then
-				tail -n 20 "$work/pkg-$v.log" | sed 's/^/#   /'
-				bail "tools/build-packages.sh ${args[*]} failed (bash tools/install-deps.sh installs the packaging tools)"
-			fi
-			[ "$v" = "$ver" ] && cp "$d"/mptcpify_"$v"-*.deb "$p/debs/"
-			[ "$v" = "$ver" ] || cp "$d"/mptcpify_"$v"-*.deb "$p/debs/next/"
-		done
-		note "packages $ver and $next built in $((SECONDS - t0)) s"
+		# Built once per state of the tree and kept in the build dir: the
+		# groups, booted side by side, share them (the first builds, the
+		# others wait on the lock). The key hashes what build-packages.sh
+		# copies: the files git tracks or could track.
+		debs=$build_dir/vm-systemd-debs
+		mkdir -p "$debs"
+		key=$(cd "$srcroot" && git ls-files -z --cached --others --exclude-standard |
+			xargs -0 sha1sum 2>/dev/null | sha1sum | cut -c1-16)
+		exec 8>"$debs/lock"
+		flock 8
+		if [ ! -e "$debs/$key/done" ]; then
+			rm -rf "$debs"/*/
+			t0=$SECONDS
+			for v in "$ver" "$next"; do
+				d=$debs/$key/$v
+				args=(--no-rpm --no-lintian --out "$d")
+				[ "$v" = "$ver" ] || args+=(--version "$v")
+				if ! "$srcroot/tools/build-packages.sh" "${args[@]}" >"$work/pkg-$v.log" 2>&1; then
+					tail -n 20 "$work/pkg-$v.log" | sed 's/^/#   /'
+					bail "tools/build-packages.sh ${args[*]} failed (bash tools/install-deps.sh installs the packaging tools)"
+				fi
+			done
+			: >"$debs/$key/done"
+			note "packages $ver and $next built in $((SECONDS - t0)) s"
+		fi
+		exec 8>&-
+		cp "$debs/$key/$ver"/mptcpify_"$ver"-*.deb "$p/debs/" &&
+			cp "$debs/$key/$next"/mptcpify_"$next"-*.deb "$p/debs/next/" ||
+			bail "no packages in $debs/$key"
 	fi
 	if [ -n "${MPTCPIFY_TEST_PROGS:-}" ]; then
 		IFS=: read -r -a progs <<<"$MPTCPIFY_TEST_PROGS"
@@ -174,6 +201,7 @@ fi
 	printf 'SERIES=%q\n' "$series"
 	printf 'KVER=%q\n' "$kver"
 	printf 'TESTS=%q\n' "$tests"
+	printf 'GROUP=%q\n' "$group"
 	printf 'TEST_TIMEOUT=%q\n' "$test_timeout"
 	printf 'DEBUG=%q\n' "${MPTCPIFY_VM_DEBUG:-0}"
 	printf 'BENCH=%q\n' "${MPTCPIFY_VM_BENCH:-0}"
@@ -196,7 +224,7 @@ boot_once() { # overlay tag -> rc of qemu; files console.TAG, results.TAG
 		tpid=$!
 	fi
 	timeout -k 10 "$timeout" qemu-system-x86_64 \
-		-accel tcg -cpu max,-cx16 -smp 2 -m "$mem" \
+		-accel tcg -cpu max,-cx16 -smp "$smp" -m "$mem" \
 		-nodefaults -no-user-config -display none -no-reboot -nic none \
 		-kernel "$kernel" \
 		-append "root=PARTUUID=$partuuid rootfstype=ext4 rootwait rw console=ttyS0 panic=-1 systemd.unit=mptcpify-test.target systemd.show_status=error ${MPTCPIFY_VM_APPEND:-}" \
@@ -297,13 +325,13 @@ for t in "${times[@]}"; do
 	note "time: systemd/${t%=*} ${v%s}"
 done
 if [ -n "$build_dir" ] && mkdir -p "$build_dir/meson-logs" 2>/dev/null; then
-	rm -f "$build_dir/meson-logs/vm-systemd-$series"-console.*.log
+	rm -f "$build_dir/meson-logs/vm-systemd-$name"-console.*.log
 	for c in "${consoles[@]}"; do
-		tr -d '\r' <"$c" >"$build_dir/meson-logs/vm-systemd-$series-${c##*/}.log"
+		tr -d '\r' <"$c" >"$build_dir/meson-logs/vm-systemd-$name-${c##*/}.log"
 	done
-	note "consoles: $build_dir/meson-logs/vm-systemd-$series-console.*.log"
+	note "consoles: $build_dir/meson-logs/vm-systemd-$name-console.*.log"
 fi
-note "series $series: $((SECONDS - start_all)) s in the VM"
-note "boot-time: systemd-$series $((SECONDS - start_all)) s in ${#consoles[@]} boot(s), -smp 2, limit ${timeout} s each"
+note "series $series${group:+, group $group}: $((SECONDS - start_all)) s in the VM"
+note "boot-time: systemd-$name $((SECONDS - start_all)) s in ${#consoles[@]} boot(s), -smp $smp, limit ${timeout} s each"
 echo "1..$n"
 [ "$nfail" = 0 ]

@@ -20,7 +20,7 @@ export PATH
 PAYLOAD=$(dirname "$(readlink -f "$0")")
 STATE=/var/lib/mptcpify-test
 CHAN=/dev/ttyS1
-SERIES=unknown TESTS='' TEST_TIMEOUT=300
+SERIES=unknown TESTS='' GROUP='' TEST_TIMEOUT=300
 # shellcheck source=/dev/null
 . "$PAYLOAD/config"
 
@@ -108,6 +108,12 @@ failed=0
 for casefile in "$PAYLOAD"/cases/*.sh; do
 	[ -e "$casefile" ] || continue
 	case=${casefile##*/}; case=${case%.sh}
+	# One group per boot when the host asks for one (run.sh --group): the
+	# file's "# boot: NAME" line, "a" when it has none.
+	if [ -n "${GROUP:-}" ]; then
+		g=$(sed -n 's/^#[ \t]*boot:[ \t]*\([A-Za-z0-9_-]*\).*/\1/p' "$casefile" | tail -n 1)
+		[ "${g:-a}" = "$GROUP" ] || continue
+	fi
 	# bench_* functions are measurements, run only when asked for
 	# (MPTCPIFY_VM_BENCH=1 on the host).
 	kinds=test

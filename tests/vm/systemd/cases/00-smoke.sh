@@ -1,6 +1,7 @@
 # Smoke tests of the systemd VM rig itself: a real systemd as PID 1, the
 # file systems mptcpify needs, transient units, the payload, and the reboot
 # mechanism. None of these needs the mptcpify CLI.
+# boot: a (one of the groups CI boots side by side: tests/vm/systemd/meson.build)
 
 test_pid1_is_systemd() {
 	local exe comm

@@ -1,6 +1,7 @@
 # mptcpify-bpf.service under a real systemd: enable --now, per-service opt-in
 # that survives restarts, reload with a broken file, kill -9, stop, reboot.
 # The outcome is read from the kernel: `ss -M` lists MPTCP sockets only.
+# boot: a (one of the groups CI boots side by side: tests/vm/systemd/meson.build)
 
 SRV_PORT=5301
 

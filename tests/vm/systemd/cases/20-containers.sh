@@ -7,69 +7,9 @@
 # busybox-static and the static probe (podman import).
 # A `podman run` costs about 3 s under TCG: loops are sized to that.
 
-IMG=localhost/mptcpify-probe
-ANNOTATION=io.mptcpify.enable=true
-PORT=5401
+# boot: b (one of the groups CI boots side by side: tests/vm/systemd/meson.build)
 
-# Podman's storage: this image has no kernel modules (overlayfs is one in
-# Debian's kernels) and the test image is 3 MB: vfs copies it. The bridge
-# network is never used (--network none/host): its CNI file only warns.
-podman_ready() {
-	require_mptcpify
-	require_cmd podman crun busybox
-	if [ ! -e /etc/containers/storage.conf ]; then
-		mkdir -p /etc/containers
-		printf '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n' \
-			>/etc/containers/storage.conf
-	fi
-	rm -f /etc/cni/net.d/87-podman-bridge.conflist
-	podman image exists "$IMG" && return 0
-	local d
-	d=$(mktemp -d)
-	mkdir -p "$d/bin"
-	cp /bin/busybox "$d/bin/"
-	for a in sh sleep cat; do ln -s busybox "$d/bin/$a"; done
-	cp /usr/libexec/mptcpify-test/sockprobe-static "$d/sockprobe"
-	tar -C "$d" -cf "$d.tar" . || fail "cannot tar the image"
-	podman import --change 'CMD=["/sockprobe"]' "$d.tar" "$IMG" >/dev/null || fail "podman import failed"
-	rm -rf "$d" "$d.tar"
-}
-
-# hook_ready: podman_ready, and the package's hooks.d file in place.
-hook_ready() {
-	podman_ready
-	[ -e /usr/share/containers/oci/hooks.d/mptcpify.json ] || fail "the package did not install the hooks.d file"
-}
-
-# probe_proto [PODMAN-RUN-OPTIONS...]: the protocol of the container's first
-# socket (the probe is the container's program: its socket() is the first
-# thing the container does).
-probe_proto() {
-	podman run --rm --network none "$@" "$IMG" | sed -n 's/^protocol=//p'
-}
-
-start_daemon() {
-	on_exit 'systemctl disable --now mptcpify-bpf.service; rm -rf /etc/mptcpify; mptcpify unload >/dev/null'
-	expect_exit 0 systemctl enable --now mptcpify-bpf.service
-	wait_until 60 systemctl is-active -q mptcpify-bpf.service
-}
-
-# What the hook left in the kernel and in list: container selections.
-container_rules() { mptcpify --json list | jq '[.rules[] | select(.kind == "container")] | length'; }
-cgroup_ids() {
-	if [ -e /sys/fs/bpf/mptcpify/cgroup_rules ]; then
-		bpftool -j map dump pinned /sys/fs/bpf/mptcpify/cgroup_rules | jq length
-	else
-		echo 0
-	fi
-}
-no_ids_left() { [ "$(cgroup_ids)" = 0 ]; }
-no_selection_left() { [ "$(container_rules)" = 0 ] && no_ids_left; }
-
-# hook_lines SINCE CID: the hook's journal lines about container CID (short).
-hook_lines() {
-	journalctl -q --no-pager -t mptcpify-oci-hook --since "@$1" | grep -F "container ${2:0:12}:"
-}
+. "$PAYLOAD/cases/containers.inc"
 
 test_annotation_selects_only_that_container() {
 	hook_ready
@@ -129,76 +69,6 @@ test_container_id_in_list_log_and_connections() {
 	# The daemon's log line for the container's socket.
 	wait_until 20 sh -c "journalctl -q --no-pager -u mptcpify-bpf.service --since @$since | grep -q 'mptcpified (AF_INET, container $short)'"
 	expect_exit 0 podman rm -f -t 0 "$cid"
-	wait_until 20 no_selection_left
-}
-
-# The hook never stops a container. Daemon stopped (it unloads): the hook
-# loads the program itself. Then a kernel state where loading fails (bpffs
-# hidden under a tmpfs): the container starts with TCP and the hook logs one
-# line with the cause.
-test_fail_open_daemon_stopped_and_program_unloaded() {
-	hook_ready
-	start_daemon
-	local since cid line
-	expect_exit 0 systemctl stop mptcpify-bpf.service
-	[ -e /sys/fs/bpf/mptcpify ] && fail "pins left after stopping the daemon"
-	since=$(date +%s)
-	assert_eq "$(probe_proto --annotation "$ANNOTATION" --cidfile "$TEST_STATE/cid1")" 262 "annotated container, nothing loaded"
-	cid=$(cat "$TEST_STATE/cid1")
-	wait_until 20 hook_lines "$since" "$cid"
-	assert_match "$(hook_lines "$since" "$cid")" 'selected.*the program was not loaded: loaded it' "hook's line"
-	[ -e /sys/fs/bpf/mptcpify/link ] || fail "the hook did not pin the program it loaded"
-	expect_exit 0 mptcpify unload
-
-	mount -t tmpfs none /sys/fs/bpf || fail "cannot mount a tmpfs on /sys/fs/bpf"
-	on_exit 'umount /sys/fs/bpf'
-	since=$(date +%s)
-	assert_eq "$(probe_proto --annotation "$ANNOTATION" --cidfile "$TEST_STATE/cid2")" 6 "annotated container, program cannot load"
-	cid=$(cat "$TEST_STATE/cid2")
-	wait_until 20 hook_lines "$since" "$cid"
-	line=$(hook_lines "$since" "$cid")
-	assert_eq "$(printf '%s\n' "$line" | wc -l)" 1 "the hook's lines for that container"
-	assert_match "$line" 'not selected, it keeps TCP: .*not a BPF filesystem.*mount' "cause and fix"
-}
-
-# A broken /etc/mptcpify/mptcpify.conf: the daemon cannot start, the hook
-# still loads the program and selects the container, and says what is wrong.
-test_fail_open_broken_config() {
-	hook_ready
-	on_exit 'rm -rf /etc/mptcpify; mptcpify unload >/dev/null'
-	local since cid
-	mptcpify unload >/dev/null
-	mkdir -p /etc/mptcpify
-	printf '[select]\ncomm = iperf3\nnonsense\n' >/etc/mptcpify/mptcpify.conf
-	since=$(date +%s)
-	assert_eq "$(probe_proto --annotation "$ANNOTATION" --cidfile "$TEST_STATE/cid")" 262 "annotated container, broken file"
-	cid=$(cat "$TEST_STATE/cid")
-	wait_until 20 hook_lines "$since" "$cid"
-	assert_match "$(hook_lines "$since" "$cid")" 'selected.*mptcpify\.conf:3:.*the saved rules were not applied' "hook's line"
-}
-
-# Another mptcpify holds the pin directory's lock (a stuck writer): the hook
-# waits at most 8 s (--wait, below the hooks.d timeout of 10 s), the
-# container starts anyway, and the selection made late does not stay behind
-# once the container is gone.
-test_fail_open_lock_held() {
-	hook_ready
-	start_daemon
-	local since cid lock t0
-	# --no-fork: the lock goes with the process killed below.
-	flock --no-fork /sys/fs/bpf/mptcpify sleep 60 &
-	lock=$!
-	on_exit "kill $lock 2>/dev/null"
-	sleep 0.5
-	since=$(date +%s)
-	t0=$SECONDS
-	assert_eq "$(probe_proto --annotation "$ANNOTATION" --cidfile "$TEST_STATE/cid")" 6 "annotated container, lock held"
-	log "podman run took $((SECONDS - t0)) s with the lock held"
-	cid=$(cat "$TEST_STATE/cid")
-	wait_until 20 hook_lines "$since" "$cid"
-	assert_match "$(hook_lines "$since" "$cid")" 'not selected within 8\.0 s.*still trying in the background' "hook's line"
-	kill "$lock"
-	wait_until 30 sh -c "journalctl -q --no-pager -t mptcpify-oci-hook --since @$since | grep -Eq 'container ${cid:0:12}: (not )?selected after the hook stopped waiting'"
 	wait_until 20 no_selection_left
 }
 

@@ -3,6 +3,7 @@
 # sockets and connections read back from what the daemon wrote, promtool on
 # that file, and a bad metrics-dir said once per state while the daemon
 # keeps running.
+# boot: c (one of the groups CI boots side by side: tests/vm/systemd/meson.build)
 
 MDIR=/var/lib/prometheus/node-exporter
 MFILE=$MDIR/mptcpify.prom

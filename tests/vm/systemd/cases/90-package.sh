@@ -2,6 +2,7 @@
 # the package built from this tree on the first boot (dpkg -i); here: enable
 # the service, select a program, upgrade to a package one version higher
 # while the daemon runs, remove, purge. Last case: it removes the package.
+# boot: a (one of the groups CI boots side by side: tests/vm/systemd/meson.build)
 
 pkg_version() { dpkg-query -W -f '${Version}' mptcpify 2>/dev/null; }
 rule_saved() { mptcpify --json list | jq -e '[.. | strings | select(. == "iperf3")] | length > 0' >/dev/null; }
