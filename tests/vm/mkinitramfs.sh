@@ -62,10 +62,19 @@ tool_path() {
 	PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v "$1" || true
 }
 
-# Copy a file to the same path under ROOT, following symlinks (the image has
-# merged /usr like the host, so /lib/x/y lands in usr/lib/x/y).
+# The image has merged /usr like the host: /lib/x/y is stored as usr/lib/x/y.
+# Always spell it so, never through the base's lib -> usr/lib link: the
+# overlay has no such link, and a real lib/ in it would replace the base's
+# link when the kernel unpacks the overlay on top, hiding /lib/modules (the
+# guest then boots with no veth and no diag modules).
+usr_path() {
+	case $1 in /bin/*|/sbin/*|/lib/*|/lib64/*) echo "/usr$1" ;; *) echo "$1" ;; esac
+}
+
+# Copy a file to its (merged /usr) path under ROOT, following symlinks.
 put() {
-	local root=$1 src=$2 dst=${3:-$2}
+	local root=$1 src=$2 dst
+	dst=$(usr_path "${3:-$2}")
 	mkdir -p "$root$(dirname "$dst")"
 	cp -L --preserve=mode "$src" "$root$dst"
 	echo "$dst" >>"$root.files"
@@ -87,7 +96,7 @@ put_with_libs() {
 	put "$root" "$src" "$dst"
 	for l in $(libs_of "$src"); do
 		case $l in MISSING) log "error: $src needs a library that is not installed"; exit 1 ;; esac
-		grep -qxF "$l" "$root.files" "$skip" 2>/dev/null && continue
+		grep -qxF "$(usr_path "$l")" "$root.files" "$skip" 2>/dev/null && continue
 		put "$root" "$l"
 	done
 }
@@ -236,6 +245,9 @@ for f in "${progs[@]}"; do
 	[ -n "$f" ] && put_with_libs "$ov" "$f" "/usr/libexec/mptcpify-test/$(basename "$f")" "$base.files"
 done
 
+for d in bin sbin lib lib64; do
+	[ -e "$ov/$d" ] && { log "error: overlay has /$d, which would replace the base's link to usr/$d"; exit 1; }
+done
 pack "$ov" "$work/$name.overlay.cpio.gz"
 rm -rf "$ov" "$ov.files"
 cat "$base" "$work/$name.overlay.cpio.gz" >"$out.tmp"
