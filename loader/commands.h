@@ -22,5 +22,6 @@ int do_connections(const struct cli *c);
 int do_metrics(const struct cli *c);
 int do_audit(const struct cli *c);
 int do_compat(const struct cli *c);
+int do_deny(const struct cli *c);
 
 #endif

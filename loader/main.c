@@ -27,6 +27,7 @@ static int (*const handlers[_CMD_MAX])(const struct cli *c) = {
 	[CMD_METRICS] = do_metrics,
 	[CMD_AUDIT] = do_audit,
 	[CMD_COMPAT] = do_compat,
+	[CMD_DENY] = do_deny,
 };
 
 int main(int argc, char **argv)
