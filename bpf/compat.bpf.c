@@ -30,6 +30,8 @@
 
 #include "mptcpify.h"
 #include "compat_types.h"
+#include "kernel_types.h"
+#include "shared_maps.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -37,6 +39,7 @@
 #define IPPROTO_TCP 6
 #define ENOPROTOOPT_ 92
 #define EOPNOTSUPP_ 95
+#define EEXIST_ 17
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -83,6 +86,12 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } compat_stats SEC(".maps");
+
+/* compat = exclude: the hook's settings, its marks of processes it
+ * converted, and the table it reads (all defined in mptcpify.bpf.c). */
+extern config_map_t config SEC(".maps");
+extern auto_exclude_map_t auto_exclude SEC(".maps");
+extern converted_tasks_map_t converted_tasks SEC(".maps");
 
 static __always_inline void compat_count(__u32 stat)
 {
@@ -137,6 +146,44 @@ static __always_inline void record(void *map, struct mptcpify_sockopt_key *k, bo
 	}
 }
 
+/* compat = exclude: a refusal on an MPTCP socket of a process that the hook
+ * converted (its mark) excludes that program, by name in its own cgroup,
+ * from its next socket on: the hook reads auto_exclude for every socket it
+ * would convert. Scoped to the cgroup so that a process elsewhere that
+ * takes a service's name cannot switch MPTCP off for the service. The
+ * first refusal is kept as the reason; user space empties the table when
+ * the configuration is applied. When full, the program stays MPTCP. */
+static __always_inline void exclude_after_refusal(const struct mptcpify_sockopt_key *k)
+{
+	const __u32 zero = 0;
+	const struct mptcpify_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	struct mptcpify_auto_exclude v = {
+		.level = k->level, .optname = k->optname, .op = k->op, .error = k->error,
+	};
+	struct mptcpify_auto_key ak = {};
+	__u64 *mark;
+	__u32 tgid;
+	long err;
+
+	if (!cfg || !(cfg->veto_flags & MPTCPIFY_VETO_F_COMPAT_EXCLUDE))
+		return;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	mark = bpf_map_lookup_elem(&converted_tasks, &tgid);
+	if (!mark || *mark != k->cgroup_id)
+		return;  /* a program that asked for MPTCP itself */
+	__builtin_memcpy(ak.comm, k->comm, sizeof(ak.comm));
+	ak.cgroup_id = k->cgroup_id;
+	if (bpf_map_lookup_elem(&auto_exclude, &ak))
+		return;
+	v.since_ns = bpf_ktime_get_boot_ns();
+	v.pid = bpf_get_current_pid_tgid() >> 32;
+	err = bpf_map_update_elem(&auto_exclude, &ak, &v, BPF_NOEXIST);
+	if (!err)
+		compat_count(MPTCPIFY_COMPAT_AUTO_NEW);
+	else if (err != -EEXIST_)
+		compat_count(MPTCPIFY_COMPAT_AUTO_FULL);
+}
+
 /* ---- Live detection. Arguments 1 and 2 are level and optname in both
  * functions (the by-value sockptr_t of mptcp_setsockopt comes after them);
  * the return value is read with bpf_get_func_ret(), wherever it sits. */
@@ -156,6 +203,8 @@ static __always_inline int refused(unsigned long long *ctx, __u16 op)
 	k.error = err;
 	record(&sockopt_refused, &k, false, MPTCPIFY_COMPAT_NEW_REFUSAL,
 	       MPTCPIFY_COMPAT_REFUSED_LOST);
+	if (k.cgroup_id)  /* filled by record(): not mptcpify's own probe */
+		exclude_after_refusal(&k);
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct css_set {
 } __core;
 
 struct task_struct {
+	struct task_struct *group_leader;   /* the process, for a thread */
 	struct nsproxy *nsproxy;
 	struct css_set *cgroups;
 	char comm[16];             /* TASK_COMM_LEN */

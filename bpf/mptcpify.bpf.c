@@ -16,6 +16,7 @@
 
 #include "mptcpify.h"
 #include "kernel_types.h"
+#include "shared_maps.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -23,6 +24,7 @@
 #define SOCK_TYPE_MASK 0xf
 #define IPPROTO_TCP 6
 #define E2BIG_ 7
+/* IPPROTO_MPTCP: include/mptcpify.h */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -199,7 +201,9 @@ struct {
 #define CGV_SLOTS_SHIFT 12
 #define CGV_VALID (1ULL << 63)
 #define CGV_SELECTED (1ULL << 62)
-#define CGV_LEVEL_SHIFT 56       /* 5 bits: the selecting ancestor's depth */
+#define CGV_VETO (1ULL << 61)    /* a deny or exclude rule covers the cgroup */
+#define CGV_LEVEL_SHIFT 56       /* 5 bits: the depth of the veto, else of the selecting ancestor */
+#define CGV_VERDICT (CGV_SELECTED | CGV_VETO | (0x1fULL << CGV_LEVEL_SHIFT))
 #define CGV_GEN_SHIFT 32         /* 24 bits of the generation */
 #define CGV_GEN_MASK 0xffffffULL
 
@@ -210,6 +214,45 @@ struct {
 	__type(value, __u64);
 } cgroup_verdicts SEC(".maps");
 
+/* ---- Deny, exclude by cgroup, compat = exclude (include/mptcpify.h, "Deny,
+ * exclude"). Looked at only for sockets a rule selects, and for stream
+ * sockets asking for IPPROTO_MPTCP themselves, and only while config says
+ * they hold something (n_deny, n_veto, veto_flags): the socket() of a task
+ * no rule selects pays nothing for them.
+ * - comm_deny: names never MPTCP; their bits are in name_filter, so a name
+ *   without a rule still costs one bitmap test.
+ * - veto_paths: deny and exclude cgroup paths; the mkdir() program below
+ *   turns them into live ids in cgroup_vetoes, as it does for cgroup_paths.
+ * - cgroup_vetoes: those ids; the cgroup verdict cache holds their verdict
+ *   too (CGV_VETO, walk_cgroups()).
+ * - auto_exclude, converted_tasks: compat = exclude (bpf/shared_maps.h);
+ *   the refusal programs of bpf/compat.bpf.c insert into auto_exclude. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, MPTCPIFY_MAX_DENY);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, char[MPTCPIFY_COMM_LEN]);
+	__type(value, struct mptcpify_rule);
+} comm_deny SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MPTCPIFY_MAX_VETO_PATHS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, char[MPTCPIFY_CGROUP_PATH_LEN]);
+	__type(value, struct mptcpify_path_rule);
+} veto_paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MPTCPIFY_MAX_VETO_CGROUPS);
+	__type(key, __u64);
+	__type(value, struct mptcpify_cgroup_rule);
+} cgroup_vetoes SEC(".maps");
+
+auto_exclude_map_t auto_exclude SEC(".maps");
+converted_tasks_map_t converted_tasks SEC(".maps");
+
 /* The rule that selected the caller, when one did. */
 struct choice {
 	__u64 *hits;
@@ -217,16 +260,18 @@ struct choice {
 	__u16 reason;
 };
 
-/* Walks the caller's ancestors at the depths that hold rules (user space
- * keeps the set in cfg->levels): one helper call and one lookup each. Level
- * 0 is the root; a task deeper than the bound is only matched through its
- * first MPTCPIFY_MAX_CGROUP_DEPTH levels. The depth found, or -1. */
-static __always_inline int walk_cgroups(const struct mptcpify_config *cfg, struct choice *c)
+/* The cgroup walks. Each is a global function, so the verifier checks it
+ * once, and each returns at its first decisive hit: a single walk that
+ * carried both answers (selected where, vetoed where) through all its
+ * levels made the verifier follow every combination of the two and stop at
+ * its limit of a million instructions (E2BIG) on 6.12 and 7.2.
+ *
+ * The shallowest level in LEVELS (bit N: depth N; 0 is the root) whose
+ * ancestor of the caller a cgroup rule selects, or -1. A task deeper than
+ * the bound is matched through its first MPTCPIFY_MAX_CGROUP_DEPTH levels. */
+__noinline int mptcpify_first_selecting(__u32 levels)
 {
-	__u32 levels = cfg->levels;
-
 	for (int level = 0; level <= MPTCPIFY_MAX_CGROUP_DEPTH; level++) {
-		struct mptcpify_cgroup_rule *h;
 		__u64 id;
 
 		if (!(levels >> level))
@@ -236,55 +281,125 @@ static __always_inline int walk_cgroups(const struct mptcpify_config *cfg, struc
 		id = bpf_get_current_ancestor_cgroup_id(level);
 		if (!id)
 			break;
-		h = bpf_map_lookup_elem(&cgroup_rules, &id);
-		if (h) {
-			c->hits = &h->hits;
-			c->rule_cgroup = id;
-			c->reason = MPTCPIFY_REASON_CGROUP;
+		if (bpf_map_lookup_elem(&cgroup_rules, &id))
 			return level;
-		}
 	}
 	return -1;
+}
+
+#define VETO_IS_DENY 0x100
+
+/* The shallowest level in VLEVELS at or below FROM whose ancestor a deny or
+ * exclude cgroup rule covers (only deny rules when DENY_ONLY), with
+ * VETO_IS_DENY set for a deny; -1 if none. */
+__noinline int mptcpify_first_veto(__u32 vlevels, int from, int deny_only)
+{
+	for (int level = 0; level <= MPTCPIFY_MAX_CGROUP_DEPTH; level++) {
+		struct mptcpify_cgroup_rule *v;
+		__u64 id;
+
+		if (!(vlevels >> level))
+			break;
+		if (level < from || !(vlevels & (1u << level)))
+			continue;
+		id = bpf_get_current_ancestor_cgroup_id(level);
+		if (!id)
+			break;
+		v = bpf_map_lookup_elem(&cgroup_vetoes, &id);
+		if (!v)
+			continue;
+		if (v->flags & MPTCPIFY_RULE_DENY)
+			return level | VETO_IS_DENY;
+		if (!deny_only)
+			return level;
+	}
+	return -1;
+}
+
+/* The verdict bits of a cgroup_verdicts word for the caller (user space
+ * keeps the depths holding rules in cfg->levels, those of deny and exclude
+ * rules in cfg->veto_levels): CGV_SELECTED when a cgroup rule selects,
+ * CGV_VETO when a deny or exclude rule covers the caller; the level is that
+ * of the veto if any (the shallowest deny, else the shallowest exclude: deny
+ * wins), else that of the selecting ancestor. */
+static __always_inline __u64 walk_cgroups(const struct mptcpify_config *cfg)
+{
+	__u32 levels = cfg->levels, vlevels = cfg->n_veto ? cfg->veto_levels : 0;
+	int sel = levels ? mptcpify_first_selecting(levels) : -1;
+	int veto = vlevels ? mptcpify_first_veto(vlevels, 0, 0) : -1;
+
+	if (veto >= 0 && !(veto & VETO_IS_DENY)) {
+		/* An exclude: a deny deeper down still wins. */
+		int deny = mptcpify_first_veto(vlevels, (veto & 0x1f) + 1, 1);
+
+		if (deny >= 0)
+			veto = deny;
+	}
+	if (veto >= 0)
+		return CGV_VETO | ((__u64)(veto & 0x1f) << CGV_LEVEL_SHIFT) |
+			(sel >= 0 ? CGV_SELECTED : 0);
+	if (sel >= 0)
+		return CGV_SELECTED | ((__u64)(sel & 0x1f) << CGV_LEVEL_SHIFT);
+	return 0;
+}
+
+/* The verdict word of the caller's cgroup under generation: the cached one
+ * when valid, else made by a walk and cached. A global function: the
+ * verifier checks it once, not once per caller (the hook has three), and
+ * the walk's outcomes do not multiply the callers' paths. */
+__noinline __u64 mptcpify_cgroup_word(__u32 generation, int primary)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 id = task->cgroups->dfl_cgrp->kn->id;
+	__u32 slot = (id * 0x9e3779b97f4a7c15ULL) >> (64 - CGV_SLOTS_SHIFT);
+	__u64 want = CGV_VALID | ((generation & CGV_GEN_MASK) << CGV_GEN_SHIFT) | id;
+	__u64 *e = bpf_map_lookup_elem(&cgroup_verdicts, &slot);
+	const __u32 zero = 0;
+	const struct mptcpify_config *cfg;
+	__u64 word;
+
+	if (id >> 32)  /* does not fit a slot: walk every time */
+		e = NULL;
+	if (e) {
+		word = *(volatile __u64 *)e;
+		if ((word & ~CGV_VERDICT) == want)
+			return word;
+	}
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg)
+		return want;
+	if (primary)
+		count(MPTCPIFY_STAT_CGROUP_WALKS);
+	word = want | walk_cgroups(cfg);
+	if (e)
+		*(volatile __u64 *)e = word;
+	return word;
 }
 
 static __always_inline void choose_by_cgroup(const struct mptcpify_config *cfg,
 					     struct task_struct *task, __u32 generation,
 					     bool primary, struct choice *c)
 {
-	__u64 id = task->cgroups->dfl_cgrp->kn->id;
-	__u32 slot = (id * 0x9e3779b97f4a7c15ULL) >> (64 - CGV_SLOTS_SHIFT);
-	__u64 want = CGV_VALID | ((generation & CGV_GEN_MASK) << CGV_GEN_SHIFT) | id;
-	__u64 *e = bpf_map_lookup_elem(&cgroup_verdicts, &slot);
-	int level;
+	__u64 word = mptcpify_cgroup_word(generation, primary);
+	struct mptcpify_cgroup_rule *h;
+	__u64 anc;
 
-	if (id >> 32)  /* does not fit a slot: walk every time */
-		e = NULL;
-	if (e) {
-		__u64 got = *(volatile __u64 *)e;
-
-		if ((got & ~(CGV_SELECTED | (0x1fULL << CGV_LEVEL_SHIFT))) == want) {
-			struct mptcpify_cgroup_rule *h;
-			__u64 anc;
-
-			if (!(got & CGV_SELECTED))
-				return;
-			anc = bpf_get_current_ancestor_cgroup_id((got >> CGV_LEVEL_SHIFT) & 0x1f);
-			h = bpf_map_lookup_elem(&cgroup_rules, &anc);
-			if (h) {
-				c->hits = &h->hits;
-				c->rule_cgroup = anc;
-				c->reason = MPTCPIFY_REASON_CGROUP;
-				return;
-			}
-			/* The rule went away; the generation follows: walk. */
-		}
+	if (!(word & CGV_SELECTED))
+		return;
+	if (word & CGV_VETO) {
+		/* Selected, but a deny or exclude rule covers it: veto()
+		 * decides (the level is the veto's). */
+		c->reason = MPTCPIFY_REASON_CGROUP;
+		return;
 	}
-	if (primary)
-		count(MPTCPIFY_STAT_CGROUP_WALKS);
-	level = walk_cgroups(cfg, c);
-	if (e)
-		*(volatile __u64 *)e = level < 0 ? want :
-			want | CGV_SELECTED | ((__u64)(level & 0x1f) << CGV_LEVEL_SHIFT);
+	anc = bpf_get_current_ancestor_cgroup_id((word >> CGV_LEVEL_SHIFT) & 0x1f);
+	h = bpf_map_lookup_elem(&cgroup_rules, &anc);
+	if (h) {
+		c->hits = &h->hits;
+		c->rule_cgroup = anc;
+		c->reason = MPTCPIFY_REASON_CGROUP;
+	}
+	/* Else the rule went away just now; the generation follows. */
 }
 
 static __always_inline bool name_may_have_rule(const __u64 *name)
@@ -363,6 +478,133 @@ static __always_inline void emit(struct task_struct *task, __u16 family, int typ
 }
 _Static_assert(MPTCPIFY_MAX_READERS == 8, "emit() has one emit_to() per reader slot");
 
+/* ---- Deny and exclude rules, compat = exclude: what keeps a socket TCP.
+ * Two call sites in hook(): deny_asked_mptcp() for a stream socket asking
+ * for IPPROTO_MPTCP itself, veto() for a socket a rule selects. */
+
+enum veto_kind { VETO_NONE, VETO_EXCLUDE, VETO_DENY };
+
+/* The deny or exclude rule that covers the caller (the caller's name in
+ * comm_deny, or its cgroup under a deny or exclude cgroup rule; deny
+ * first), with the rule's hit counter. */
+static __always_inline enum veto_kind find_veto(const struct mptcpify_config *cfg,
+						struct task_struct *task, __u32 generation,
+						bool primary, __u64 **hits)
+{
+	if (cfg->n_deny) {
+		__u64 name[2] = {
+			((__u64 *)task->comm)[0],
+			((__u64 *)task->comm)[1] & mptcpify_name_last_word_mask(),
+		};
+		struct mptcpify_rule *h;
+
+		if (name_may_have_rule(name) && (h = bpf_map_lookup_elem(&comm_deny, name))) {
+			*hits = &h->hits;
+			return VETO_DENY;
+		}
+	}
+	if (cfg->n_veto) {
+		__u64 word = mptcpify_cgroup_word(generation, primary);
+		struct mptcpify_cgroup_rule *v;
+		__u64 anc;
+
+		if (!(word & CGV_VETO))
+			return VETO_NONE;
+		anc = bpf_get_current_ancestor_cgroup_id((word >> CGV_LEVEL_SHIFT) & 0x1f);
+		v = bpf_map_lookup_elem(&cgroup_vetoes, &anc);
+		if (v) {
+			*hits = &v->hits;
+			return v->flags & MPTCPIFY_RULE_DENY ? VETO_DENY : VETO_EXCLUDE;
+		}
+		/* The rule went away just now; the generation follows. */
+	}
+	return VETO_NONE;
+}
+
+/* Counted by the copy that acts: a deny ends the chain (one copy returns
+ * IPPROTO_TCP), an exclude does not (every copy returns 0: only the primary
+ * counts, as for excluded names). */
+static __always_inline void count_veto(enum veto_kind kind, __u64 *hits, bool primary)
+{
+	if (kind == VETO_DENY) {
+		hit(hits);
+		count(MPTCPIFY_STAT_DENIED);
+	} else if (primary) {
+		hit(hits);
+		count(MPTCPIFY_STAT_EXCLUDED);
+	}
+}
+
+/* A stream socket that asks for IPPROTO_MPTCP itself: TCP under deny, which
+ * __sys_socket() accepts (a Go program then finds MultipathTCP() false);
+ * else 0, no opinion. */
+static __always_inline int deny_asked_mptcp(bool primary)
+{
+	const __u32 zero = 0;
+	const struct mptcpify_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	__u64 *hits = NULL;
+	__u32 generation;
+
+	if (!cfg || !(cfg->n_deny || (cfg->veto_flags & MPTCPIFY_VETO_F_DENY_CGROUP)))
+		return 0;
+	generation = *(volatile const __u32 *)&cfg->generation;
+	if (find_veto(cfg, bpf_get_current_task_btf(), generation, primary, &hits) != VETO_DENY ||
+	    !hits)
+		return 0;
+	count_veto(VETO_DENY, hits, primary);
+	return IPPROTO_TCP;
+}
+
+/* compat = exclude: whether the caller (its name in its own cgroup) was
+ * excluded after an option was refused on one of its converted sockets;
+ * if not, its process is marked converted, so that a refusal on its MPTCP
+ * sockets counts (bpf/compat.bpf.c). */
+static __always_inline bool auto_excluded(struct task_struct *task, bool primary)
+{
+	struct mptcpify_auto_key k;
+	struct mptcpify_auto_exclude *a;
+	__u64 *mark;
+	__u32 tgid;
+
+	((__u64 *)k.comm)[0] = ((__u64 *)task->comm)[0];
+	((__u64 *)k.comm)[1] = ((__u64 *)task->comm)[1] & mptcpify_name_last_word_mask();
+	k.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	a = bpf_map_lookup_elem(&auto_exclude, &k);
+	if (a) {
+		if (primary) {
+			__sync_fetch_and_add(&a->hits, 1);
+			count(MPTCPIFY_STAT_AUTO_EXCLUDED);
+		}
+		return true;
+	}
+	/* The mark holds the cgroup too: a refusal counts only in the cgroup
+	 * where the process was converted. */
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	mark = bpf_map_lookup_elem(&converted_tasks, &tgid);
+	if (!mark || *mark != k.cgroup_id)
+		bpf_map_update_elem(&converted_tasks, &tgid, &k.cgroup_id, BPF_ANY);
+	return false;
+}
+
+/* For a socket a rule selects: IPPROTO_TCP under deny (which also ends
+ * the chain: no fmod_ret program attached before ours converts it), 0 when
+ * excluded (by cgroup, or by compat = exclude), -1 when nothing keeps it
+ * from MPTCP. */
+static __always_inline int veto(const struct mptcpify_config *cfg, struct task_struct *task,
+				__u32 generation, bool primary)
+{
+	__u64 *hits = NULL;
+	enum veto_kind kind = find_veto(cfg, task, generation, primary, &hits);
+
+	if (kind != VETO_NONE && hits) {
+		count_veto(kind, hits, primary);
+		return kind == VETO_DENY ? IPPROTO_TCP : 0;
+	}
+	if ((cfg->veto_flags & MPTCPIFY_VETO_F_COMPAT_EXCLUDE) && auto_excluded(task, primary))
+		return 0;
+	return -1;
+}
+
 /* The socket hook's body. The kernel runs a tracing program only where that
  * same program is not running already on the CPU (its recursion guard), and
  * on a preemptible kernel a task preempted inside it holds that guard until
@@ -382,8 +624,11 @@ static __always_inline int hook(int family, int type, int protocol, bool primary
 	__u32 generation;
 
 	if ((family != AF_INET && family != AF_INET6) ||
-	    (type & SOCK_TYPE_MASK) != SOCK_STREAM ||
-	    (protocol != 0 && protocol != IPPROTO_TCP))
+	    (type & SOCK_TYPE_MASK) != SOCK_STREAM)
+		return 0;
+	if (protocol == IPPROTO_MPTCP)
+		return deny_asked_mptcp(primary);
+	if (protocol != 0 && protocol != IPPROTO_TCP)
 		return 0;
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
@@ -424,6 +669,12 @@ static __always_inline int hook(int family, int type, int protocol, bool primary
 		choose_by_cgroup(cfg, task, generation, primary, &c);
 	if (!c.reason)
 		return 0;
+	if (cfg->n_deny || cfg->n_veto || (cfg->veto_flags & MPTCPIFY_VETO_F_COMPAT_EXCLUDE)) {
+		int v = veto(cfg, task, generation, primary);
+
+		if (v >= 0)
+			return v;
+	}
 	if (!mptcp_enabled_here(task)) {
 		if (primary)
 			count(MPTCPIFY_STAT_NETNS_OFF);
@@ -525,13 +776,14 @@ struct {
 #define PATH_MASK (MPTCPIFY_CGROUP_PATH_LEN - 1)
 #define PART_MASK (MPTCPIFY_GLOB_PART_LEN - 1)
 
-/* Adds id for rule `number`. The caller then looks the rule up again and
- * takes the id back when it is gone: a detach that removed the rule and
- * swept its ids just before this update would otherwise leave it selected. */
-static __always_inline void select_new(__u64 id, __u32 number, __u32 flags)
+/* Adds id to map (cgroup_rules, cgroup_vetoes) for rule `number`. The
+ * caller then looks the rule up again and takes the id back when it is
+ * gone: a detach that removed the rule and swept its ids just before this
+ * update would otherwise leave it selected. */
+static __always_inline void select_new(void *map, __u64 id, __u32 number, __u32 flags)
 {
 	struct mptcpify_cgroup_rule v = { .flags = flags, .number = number };
-	long err = bpf_map_update_elem(&cgroup_rules, &id, &v, BPF_NOEXIST);
+	long err = bpf_map_update_elem(map, &id, &v, BPF_NOEXIST);
 
 	if (err == -E2BIG_) {
 		count(MPTCPIFY_STAT_CGROUP_FULL);
@@ -539,6 +791,31 @@ static __always_inline void select_new(__u64 id, __u32 number, __u32 flags)
 	}
 	if (!err)
 		count(MPTCPIFY_STAT_CGROUP_ADDED);
+}
+
+/* Deny and exclude paths (exact, no patterns): the key is the path with
+ * the kind in its last byte, always NUL in a path that fits. Deny first: a
+ * cgroup both rules match holds the deny. */
+static __always_inline void match_veto(struct path_scratch *sc, __u64 id)
+{
+	char *kind = &sc->path[MPTCPIFY_CGROUP_PATH_LEN - 1];
+	struct mptcpify_path_rule *r;
+	__u32 number;
+
+	*kind = MPTCPIFY_VETO_DENY;
+	r = bpf_map_lookup_elem(&veto_paths, sc->path);
+	if (!r) {
+		*kind = MPTCPIFY_VETO_EXCLUDE;
+		r = bpf_map_lookup_elem(&veto_paths, sc->path);
+	}
+	if (r) {
+		number = r->number;
+		select_new(&cgroup_vetoes, id, number, r->flags);
+		r = bpf_map_lookup_elem(&veto_paths, sc->path);
+		if (!r || r->number != number)
+			bpf_map_delete_elem(&cgroup_vetoes, &id);
+	}
+	*kind = 0;
 }
 
 /* Whether n bytes at src equal want (NUL padded): copied into a zeroed
@@ -582,7 +859,7 @@ int BPF_PROG(mptcpify_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	__u64 id;
 	long n;
 
-	if (!cfg || !cfg->n_cgroup || BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+	if (!cfg || !(cfg->n_cgroup || cfg->n_veto) || BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
 		return 0;
 	sc = bpf_map_lookup_elem(&scratch, &zero);
 	if (!sc)
@@ -598,10 +875,14 @@ int BPF_PROG(mptcpify_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	}
 	len = n - 1;
 	id = BPF_CORE_READ(cgrp, kn, id);
+	if (cfg->n_veto)
+		match_veto(sc, id);
+	if (!cfg->n_cgroup)
+		return 0;
 
 	exact = bpf_map_lookup_elem(&cgroup_paths, sc->path);
 	if (exact) {
-		select_new(id, exact->number, exact->flags);
+		select_new(&cgroup_rules, id, exact->number, exact->flags);
 		if (!bpf_map_lookup_elem(&cgroup_paths, sc->path))
 			bpf_map_delete_elem(&cgroup_rules, &id);
 		return 0;
@@ -636,7 +917,7 @@ int BPF_PROG(mptcpify_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 
 		if (!glob_matches(sc, last + 1, len, &dir->g[g]))
 			continue;
-		select_new(id, number, dir->g[g].flags);
+		select_new(&cgroup_rules, id, number, dir->g[g].flags);
 		dir = bpf_map_lookup_elem(&cgroup_globs, sc->dir);
 		if (!dir || dir->g[g].number != number)
 			bpf_map_delete_elem(&cgroup_rules, &id);
@@ -645,24 +926,32 @@ int BPF_PROG(mptcpify_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	return 0;
 }
 
-SEC("tp_btf/cgroup_rmdir")
-int BPF_PROG(mptcpify_cgroup_rmdir, struct cgroup *cgrp, const char *path)
+/* Removes id from map, its hits added to its rule's retired hits. */
+static __always_inline void retire(void *map, __u64 id)
 {
-	struct mptcpify_cgroup_rule *v;
-	__u64 id, *retired;
+	struct mptcpify_cgroup_rule *v = bpf_map_lookup_elem(map, &id);
+	__u64 *retired;
 	__u32 number;
 
-	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
-		return 0;
-	id = BPF_CORE_READ(cgrp, kn, id);
-	v = bpf_map_lookup_elem(&cgroup_rules, &id);
 	if (!v)
-		return 0;
+		return;
 	/* The rule's hits outlive the cgroup: `list` adds them to the live ones. */
 	number = v->number;
 	retired = bpf_map_lookup_elem(&retired_hits, &number);
 	if (number && retired)
 		__sync_fetch_and_add(retired, v->hits);
-	bpf_map_delete_elem(&cgroup_rules, &id);
+	bpf_map_delete_elem(map, &id);
+}
+
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(mptcpify_cgroup_rmdir, struct cgroup *cgrp, const char *path)
+{
+	__u64 id;
+
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	id = BPF_CORE_READ(cgrp, kn, id);
+	retire(&cgroup_rules, id);
+	retire(&cgroup_vetoes, id);
 	return 0;
 }

@@ -11,7 +11,7 @@ _mptcpify() {
 	done
 	if [[ -z $cmd ]]; then
 		COMPREPLY=($(compgen -W "attach detach exclude list status run monitor enable disable
-			daemon load unload connections metrics audit compat oci-hook
+			daemon load unload connections metrics audit compat oci-hook deny
 			--json --verbose --pin-root --config-dir --help --version" -- "$cur"))
 		return
 	fi
@@ -23,7 +23,7 @@ _mptcpify() {
 	case $cmd in
 	attach) COMPREPLY=($(compgen -W "--comm --cgroup --unit --all --own-cgroup --runtime --help" -- "$cur")) ;;
 	detach) COMPREPLY=($(compgen -W "--comm --cgroup --unit --all --all-rules --own-cgroup --runtime --help" -- "$cur")) ;;
-	exclude) COMPREPLY=($(compgen -W "--comm --remove --runtime --help" -- "$cur")) ;;
+	exclude|deny) COMPREPLY=($(compgen -W "--comm --cgroup --unit --remove --runtime --help" -- "$cur")) ;;
 	monitor) COMPREPLY=($(compgen -W "--count --timeout --help" -- "$cur")) ;;
 	connections) COMPREPLY=($(compgen -W "--selected --listening --help" -- "$cur")) ;;
 	daemon) COMPREPLY=($(compgen -W "--keep-on-stop --help" -- "$cur")) ;;

@@ -58,10 +58,14 @@ struct mptcpify_reader {
 #define MPTCPIFY_GLOB_PART_MAX (MPTCPIFY_GLOB_PART_LEN - 1)
 #define MPTCPIFY_GLOBS_PER_DIR 8
 #define MPTCPIFY_MAX_GLOB_DIRS 64
+/* Deny and exclude cgroup rules: exact paths (no patterns), numbered in the
+ * same space as path rules (see "Deny, exclude" below). */
+#define MPTCPIFY_MAX_VETO_PATHS 256
 /* Rule numbers name path rules and patterns (1..MPTCPIFY_MAX_RULE_NUMBER);
  * 0 marks a cgroup id selected by `run` or `--own-cgroup`. */
 #define MPTCPIFY_MAX_RULE_NUMBER (MPTCPIFY_MAX_PATH_RULES + \
-				  MPTCPIFY_MAX_GLOB_DIRS * MPTCPIFY_GLOBS_PER_DIR)
+				  MPTCPIFY_MAX_GLOB_DIRS * MPTCPIFY_GLOBS_PER_DIR + \
+				  MPTCPIFY_MAX_VETO_PATHS)
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
@@ -79,8 +83,18 @@ struct mptcpify_config {
 	 * of its own, after the one that changed the counts above): verdicts
 	 * the hook cached per task under an older value are made again. */
 	__u32 generation;
+	/* Deny and exclude rules, compat = exclude (ABI 5; see "Deny, exclude"
+	 * below): the hook looks at none of their maps while these are 0. */
+	__u32 n_deny;         /* deny names (comm_deny) */
+	__u32 n_veto;         /* deny/exclude cgroup paths plus their live ids */
+	__u32 veto_levels;    /* bit N: a deny/exclude cgroup rule at depth N */
+	__u32 veto_flags;     /* MPTCPIFY_VETO_F_* */
 	__u32 pad;
 };
+
+/* config.veto_flags */
+#define MPTCPIFY_VETO_F_DENY_CGROUP 0x1     /* a deny cgroup rule exists */
+#define MPTCPIFY_VETO_F_COMPAT_EXCLUDE 0x2  /* compat = exclude */
 
 /* Map "name_filter": MPTCPIFY_NAME_FILTER_WORDS 64-bit words, bit
  * mptcpify_name_hash(name) set for the name of every comm rule and exclude.
@@ -162,13 +176,16 @@ struct mptcpify_glob_dir {
  * for a container's cgroup: shown as a container by list. User space only;
  * the BPF side ignores flags it does not know. */
 #define MPTCPIFY_RULE_CONTAINER 0x2
+/* In veto_paths and cgroup_vetoes: a deny rule (else an exclude). A bit of
+ * its own, although those maps never hold MPTCPIFY_RULE_CONTAINER. */
+#define MPTCPIFY_RULE_DENY 0x4
 
 /* Map "stats": per-CPU array indexed by these. */
 enum mptcpify_stat {
 	MPTCPIFY_STAT_SEEN,          /* hook calls with an AF_INET/6 TCP stream socket */
 	MPTCPIFY_STAT_REWRITTEN,     /* turned into IPPROTO_MPTCP */
 	MPTCPIFY_STAT_NETNS_OFF,     /* selected, left TCP: net.mptcp.enabled=0 there */
-	MPTCPIFY_STAT_EXCLUDED,      /* selected, left TCP: comm excluded */
+	MPTCPIFY_STAT_EXCLUDED,      /* selected, left TCP: name or cgroup excluded */
 	MPTCPIFY_STAT_ALL_HITS,      /* rewritten because of system-wide mode */
 	MPTCPIFY_STAT_EVENTS_LOST,   /* event ring buffer full */
 	MPTCPIFY_STAT_CGROUP_ADDED,  /* cgroups selected by a path rule at mkdir() */
@@ -176,6 +193,8 @@ enum mptcpify_stat {
 	MPTCPIFY_STAT_PATH_TOO_LONG, /* new cgroups whose path was too long to match */
 	MPTCPIFY_STAT_BACKSTOP,      /* rewritten by a backstop copy: the primary was skipped */
 	MPTCPIFY_STAT_CGROUP_WALKS,  /* cgroup ancestors walked: no valid cached verdict */
+	MPTCPIFY_STAT_DENIED,        /* kept TCP, or made TCP when asking for MPTCP, by deny */
+	MPTCPIFY_STAT_AUTO_EXCLUDED, /* selected, left TCP: compat = exclude */
 	MPTCPIFY_STAT_MAX,
 };
 
@@ -250,7 +269,52 @@ enum mptcpify_compat_stat {
 	MPTCPIFY_COMPAT_NEW_REFUSAL,   /* new keys in sockopt_refused (readers poll this) */
 	MPTCPIFY_COMPAT_REFUSED_LOST,  /* refusals not recorded: sockopt_refused full */
 	MPTCPIFY_COMPAT_AUDIT_LOST,    /* audited calls not recorded: sockopt_audit full */
+	MPTCPIFY_COMPAT_AUTO_NEW,      /* programs excluded by compat = exclude (readers poll this) */
+	MPTCPIFY_COMPAT_AUTO_FULL,     /* ... that could not be: auto_exclude full */
 	MPTCPIFY_COMPAT_STAT_MAX,
+};
+
+/* ---- Deny, exclude by cgroup, compat = exclude (ABI 5).
+ *
+ * The hook looks at these only for sockets a rule selects (to leave them
+ * TCP), and for stream sockets that ask for IPPROTO_MPTCP themselves (to
+ * make them TCP under deny): a socket() no rule selects pays nothing.
+ *
+ * Map "comm_deny": names never MPTCP; key and value as comm_exclude, and
+ *   their bits are in name_filter.
+ * Map "veto_paths": deny and exclude cgroup paths, matched at mkdir() like
+ *   cgroup_paths. Key: the path NUL padded to MPTCPIFY_CGROUP_PATH_LEN,
+ *   its last byte the kind (MPTCPIFY_VETO_DENY or MPTCPIFY_VETO_EXCLUDE:
+ *   a path may be both); value struct mptcpify_path_rule, flags with
+ *   MPTCPIFY_RULE_DENY for deny. Numbers are taken from the path rules'
+ *   space (retired_hits).
+ * Map "cgroup_vetoes": their live cgroup ids, value struct
+ *   mptcpify_cgroup_rule; a cgroup matched by both kinds holds the deny.
+ *   Preallocated, like cgroup_rules.
+ * Map "auto_exclude": (comm, cgroup id) of programs excluded by
+ *   compat = exclude, added by the refusal programs (bpf/compat.bpf.c) when
+ *   an MPTCP socket of a process the hook converted refused an option;
+ *   cleared by user space when the configuration is applied. Bounded: when
+ *   full, a program stays MPTCP (MPTCPIFY_COMPAT_AUTO_FULL). */
+#define MPTCPIFY_MAX_DENY 1024
+#define MPTCPIFY_MAX_VETO_CGROUPS 1024
+#define MPTCPIFY_MAX_AUTO_EXCLUDES 1024
+#define MPTCPIFY_VETO_DENY 'd'
+#define MPTCPIFY_VETO_EXCLUDE 'x'
+
+struct mptcpify_auto_key {
+	char comm[MPTCPIFY_COMM_LEN];   /* NUL padded */
+	__u64 cgroup_id;                /* the process's own cgroup */
+};
+
+struct mptcpify_auto_exclude {
+	__u64 hits;           /* sockets left TCP since (atomic) */
+	__u64 since_ns;       /* bpf_ktime_get_boot_ns() of the refusal */
+	__s32 level;          /* the refused call */
+	__s32 optname;
+	__u16 op;             /* enum mptcpify_sockopt_op */
+	__u16 error;
+	__u32 pid;            /* process id (tgid) that met the refusal */
 };
 
 #endif

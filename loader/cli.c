@@ -36,9 +36,14 @@ static const struct command_text texts[_CMD_MAX] = {
 	  "  --all-rules      remove every rule and leave system-wide mode\n"
 	  "  --own-cgroup     the cgroup mptcpify itself runs in (for ExecStopPost=)\n"
 	  "  --runtime        change the live rules only, not the configuration file\n" },
-	[CMD_EXCLUDE] = { "exclude", "exclude [--remove] --comm NAME... [--runtime]",
-	  "Never rewrite sockets of these process names, whatever else selects them.\n"
-	  "  --remove         take names off the exclude list\n"
+	[CMD_EXCLUDE] = { "exclude", "exclude (--comm NAME... | --cgroup PATH... | --unit UNIT...) [--remove] [--runtime]",
+	  "Never convert the TCP sockets of these, whatever else selects them; a program\n"
+	  "that asks for MPTCP itself keeps it (deny takes that away too).\n"
+	  "  --comm NAME...   by process (thread) name, 1 to 15 bytes\n"
+	  "  --cgroup PATH... every process in the cgroup v2 directory PATH and below it, also\n"
+	  "                   after PATH is removed and created again (no pattern)\n"
+	  "  --unit UNIT...   a systemd unit's cgroup, at every start (running or not)\n"
+	  "  --remove         take these off the exclude list\n"
 	  "  --runtime        change the live rules only, not the configuration file\n" },
 	[CMD_LIST] = { "list", "list",
 	  "Show the live rules and how many sockets each has turned into MPTCP.\n" },
@@ -105,6 +110,16 @@ static const struct command_text texts[_CMD_MAX] = {
 	  "and a TCP socket of mptcpify's own, and cached in /run/mptcpify/sockopt-probe until\n"
 	  "the next boot.\n"
 	  "  --kernel         only list which common options this kernel's MPTCP refuses\n" },
+	[CMD_DENY] = { "deny", "deny (--comm NAME... | --cgroup PATH... | --unit UNIT...) [--remove] [--runtime]",
+	  "Never MPTCP for these: their TCP sockets are not converted, and a socket() that\n"
+	  "asks for IPPROTO_MPTCP itself gets TCP (SO_PROTOCOL 6; a program that checks, such\n"
+	  "as Go's MultipathTCP(), sees TCP). Wins over attach, exclude and system-wide mode.\n"
+	  "  --comm NAME...   by process (thread) name, 1 to 15 bytes\n"
+	  "  --cgroup PATH... every process in the cgroup v2 directory PATH and below it, also\n"
+	  "                   after PATH is removed and created again (no pattern)\n"
+	  "  --unit UNIT...   a systemd unit's cgroup, at every start (running or not)\n"
+	  "  --remove         take these off the deny list\n"
+	  "  --runtime        change the live rules only, not /etc/mptcpify/mptcpify.conf\n" },
 	[CMD_UNLOAD] = { "unload", "unload",
 	  "Detach the program and remove every pin: all new sockets are TCP again.\n"
 	  "The configuration file is kept.\n" },
@@ -197,7 +212,7 @@ static int parse_rules(struct cli *c, int argc, char **argv)
 		{}
 	};
 	const char *cmd = texts[c->cmd].name;
-	bool exclude = c->cmd == CMD_EXCLUDE, audit = c->cmd == CMD_AUDIT;
+	bool veto = c->cmd == CMD_EXCLUDE || c->cmd == CMD_DENY, audit = c->cmd == CMD_AUDIT;
 	int last = 0, o;
 
 	optind = 0;
@@ -231,11 +246,11 @@ static int parse_rules(struct cli *c, int argc, char **argv)
 	if (optind < argc)
 		return usage_error(cmd, "unexpected argument '%s' (did you mean --comm %s?)",
 				   argv[optind], argv[optind]);
-	if (exclude) {
-		if (c->n_cgroups || c->n_units || c->all || c->all_rules || c->own_cgroup)
-			return usage_error(cmd, "exclude takes --comm NAME... only");
-		if (!c->n_comms)
-			return usage_error(cmd, "give --comm NAME...");
+	if (veto) {
+		if (c->all || c->all_rules || c->own_cgroup)
+			return usage_error(cmd, "%s takes --comm, --cgroup or --unit", cmd);
+		if (!c->n_comms && !c->n_cgroups && !c->n_units)
+			return usage_error(cmd, "give at least one of --comm NAME, --cgroup PATH, --unit UNIT");
 		return EXIT_OK;
 	}
 	if (audit) {
@@ -247,7 +262,7 @@ static int parse_rules(struct cli *c, int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (c->remove)
-		return usage_error(cmd, "--remove goes with exclude; to deselect, use detach");
+		return usage_error(cmd, "--remove goes with exclude, deny and audit; to deselect, use detach");
 	if (c->all_rules && c->cmd == CMD_ATTACH)
 		return usage_error(cmd, "--all-rules goes with detach");
 	if (!c->n_comms && !c->n_cgroups && !c->n_units && !c->all && !c->all_rules && !c->own_cgroup)
@@ -451,7 +466,7 @@ static int parse_command(struct cli *c, int argc, char **argv)
 	int first = 0, r;
 
 	switch (c->cmd) {
-	case CMD_ATTACH: case CMD_DETACH: case CMD_EXCLUDE: case CMD_AUDIT:
+	case CMD_ATTACH: case CMD_DETACH: case CMD_EXCLUDE: case CMD_AUDIT: case CMD_DENY:
 		return parse_rules(c, argc, argv);
 	case CMD_COMPAT:
 		return parse_compat(c, argc, argv);

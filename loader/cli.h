@@ -18,6 +18,7 @@ enum cli_command {
 	CMD_METRICS,
 	CMD_AUDIT, CMD_COMPAT,
 	CMD_OCI_HOOK,
+	CMD_DENY,
 	_CMD_MAX,
 	CMD_NONE = -1,  /* only with show_help or show_version */
 };
@@ -30,7 +31,7 @@ struct cli {
 	const char *pin_root;   /* NULL: default / environment */
 	const char *config_dir;
 
-	/* attach, detach, exclude: each string is one of argv's */
+	/* attach, detach, exclude, audit, deny: each string is one of argv's */
 	char **comms;   size_t n_comms;
 	char **cgroups; size_t n_cgroups;
 	char **units;   size_t n_units;

@@ -4,6 +4,8 @@
  * (rate-limited), re-reads the configuration on SIGHUP and, unless
  * --keep-on-stop, unloads on SIGTERM. The pins are the state: a daemon
  * killed with SIGKILL loses nothing, and its successor adopts them. */
+#include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "auto_exclude.h"
 #include "commands.h"
 #include "compat_report.h"
 #include "containers.h"
@@ -22,6 +25,7 @@
 #include "metrics_file.h"
 #include "mptcpify.h"
 #include "persist.h"
+#include "sockopt_names.h"
 #include "state.h"
 #include "util.h"
 
@@ -86,6 +90,24 @@ static void log_refusal(const struct sockopt_entry *e, const char *rule, bool se
 	printf("%s\n", refusal_line(e, rule, selected, line, sizeof(line)));
 }
 
+/* compat = exclude: each program put on TCP after a refusal, once; and
+ * refusals the full table could not take. */
+static void log_auto_exclude(const struct auto_entry *e, uint64_t full, void *ud)
+{
+	char call[96], path[PATH_MAX];
+
+	if (!e) {
+		printf("compat = exclude: the table of programs put on TCP is full (%d): %" PRIu64
+		       " more refusal%s left %s on MPTCP; exclude or deny by hand, or reload to "
+		       "empty the table\n", MPTCPIFY_MAX_AUTO_EXCLUDES, full, full == 1 ? "" : "s",
+		       full == 1 ? "its program" : "their programs");
+		return;
+	}
+	printf("%s[%u] in %s: TCP from its next socket on (compat = exclude): %s refused on "
+	       "MPTCP\n", e->k.comm, e->v.pid, sockopt_cgroup_path(e->k.cgroup_id, path, sizeof(path)),
+	       sockopt_call_name(e->v.op, e->v.level, e->v.optname, call, sizeof(call)));
+}
+
 /* Opens the state for writing, applies the configuration, closes (drops
  * the lock). */
 static int apply(const struct mptcpify_conf *new, bool *created)
@@ -128,6 +150,7 @@ int do_daemon(const struct cli *cli)
 	struct event_reader er = { .slot = -1, .ring_fd = -1 };
 	struct metrics_file mf;
 	struct refusal_watch rw = {};
+	struct auto_watch aw = {};
 	bool keep = cli->keep_on_stop, created = false;
 	int r;
 
@@ -151,6 +174,14 @@ int do_daemon(const struct cli *cli)
 		printf("auditing %s%zu comm, %zu cgroup, %zu unit rules: 'mptcpify compat' reports\n",
 		       conf.audit_all ? "every process, " : "", conf.audit_comms.n,
 		       conf.audit_cgroups.n, conf.audit_units.n);
+	if (conf.deny_comms.n || conf.deny_cgroups.n || conf.deny_units.n ||
+	    conf.exclude_cgroups.n || conf.exclude_units.n)
+		printf("deny: %zu comm, %zu cgroup, %zu unit rules; exclude: %zu cgroup, %zu unit rules\n",
+		       conf.deny_comms.n, conf.deny_cgroups.n, conf.deny_units.n,
+		       conf.exclude_cgroups.n, conf.exclude_units.n);
+	if (conf.compat_exclude)
+		printf("compat = exclude: a program whose socket option MPTCP refuses gets TCP from "
+		       "its next socket on\n");
 
 	/* Write access: a ring buffer of our own goes in a slot of "events". */
 	r = state_open(&s, STATE_WRITE);
@@ -166,6 +197,7 @@ int do_daemon(const struct cli *cli)
 	/* Pairs already in the map were seen before this start (a restart
 	 * with --keep-on-stop): not logged again. */
 	refusal_watch_init(&rw, &s);
+	auto_watch_init(&aw, &s);
 	notify("READY=1");
 
 	while (!got_term) {
@@ -184,12 +216,14 @@ int do_daemon(const struct cli *cli)
 			usleep(metrics_file_wait_ms(&mf, 500) * 1000);
 		}
 		refusal_watch_poll(&rw, &s, log_refusal, NULL);
+		auto_watch_poll(&aw, &s, log_auto_exclude, NULL);
 	}
 	notify("STOPPING=1");
 	r = EXIT_OK;
 out:
 	ring_buffer__free(rb);
 	refusal_watch_free(&rw);
+	auto_watch_free(&aw);
 	event_reader_close(&s, &er);
 	state_close(&s);
 	conf_free(&conf);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "audit_rules.h"
+#include "auto_exclude.h"
 #include "cgroups.h"
 #include "compat_report.h"
 #include "commands.h"
@@ -16,6 +17,7 @@
 #include "rules.h"
 #include "state.h"
 #include "util.h"
+#include "veto_rules.h"
 
 struct list_ctx {
 	struct json j;
@@ -138,6 +140,85 @@ static int list_cgroups(struct state *s, struct list_ctx *ctx)
 	return r;
 }
 
+/* Deny and exclude cgroup rules: kind "deny" or "exclude", the path with
+ * the number of live cgroups it covers, and the sockets it kept from
+ * MPTCP (live and removed cgroups). */
+static int print_veto_path(char kind, const struct path_rule *pr, uint32_t number, uint32_t flags,
+			   void *ud)
+{
+	struct path_ctx *pc = ud;
+	struct list_ctx *ctx = pc->list;
+	uint64_t hits = pc->pn->hits[number] + path_rule_retired_hits(pc->s, number);
+	uint32_t live = pc->pn->live[number];
+	char shown[PATH_MAX], target[PATH_MAX + 32];
+
+	ctx->kind = kind == MPTCPIFY_VETO_DENY ? "deny" : "exclude";
+	path_rule_show(pr, shown, sizeof(shown));
+	ctx->n++;
+	if (!arg_json) {
+		snprintf(target, sizeof(target), "%s (%u live)", shown, live);
+		print_line(ctx, target, hits, flags);
+		return 0;
+	}
+	json_open_object(&ctx->j, NULL);
+	json_string(&ctx->j, "kind", ctx->kind);
+	json_string(&ctx->j, "cgroup", shown);
+	json_u64(&ctx->j, "live_cgroups", live);
+	json_u64(&ctx->j, "hits", hits);
+	json_bool(&ctx->j, "saved", flags & MPTCPIFY_RULE_SAVED);
+	json_close_object(&ctx->j);
+	return 0;
+}
+
+/* Excluded names, cgroup excludes, denied names, cgroup denies. */
+static int list_vetoes(struct state *s, struct list_ctx *ctx)
+{
+	_cleanup_free_ struct path_rule_totals *pn = calloc(1, sizeof(*pn));
+	struct path_ctx pc = { .list = ctx, .s = s };
+	int r;
+
+	if (!pn)
+		return -ENOMEM;
+	pc.pn = pn;
+	ctx->kind = "exclude";
+	r = rules_foreach(s, MAP_EXCLUDE, print_comm, ctx);
+	if (!r) {
+		ctx->kind = "deny";
+		r = rules_foreach(s, MAP_DENY, print_comm, ctx);
+	}
+	if (!r)
+		r = veto_totals_read(s, pn);
+	if (!r)
+		r = veto_paths_foreach(s, print_veto_path, &pc);
+	return r;
+}
+
+/* compat = exclude: the programs put on TCP after a refusal. */
+static void list_auto(struct state *s, struct list_ctx *ctx)
+{
+	_cleanup_free_ struct auto_entry *e = NULL;
+	bool on = auto_exclude_on(s);
+	char line[PATH_MAX + 256];
+	size_t n = 0;
+
+	auto_entries_read(s, &e, &n);
+	if (arg_json) {
+		json_string(&ctx->j, "compat", on ? "exclude" : "report");
+		json_open_array(&ctx->j, "auto_excluded");
+		for (size_t i = 0; i < n; i++)
+			auto_entry_json(&ctx->j, &e[i]);
+		json_close_array(&ctx->j);
+		return;
+	}
+	if (!on && !n)
+		return;
+	printf("\nput on TCP by compat = exclude after a refused option (until the next reload):\n");
+	for (size_t i = 0; i < n; i++)
+		printf("  %s\n", auto_entry_line(&e[i], line, sizeof(line)));
+	if (!n)
+		printf("  (none)\n");
+}
+
 /* Audit rules: kind "audit", target "comm NAME", "cgroup PATH" or "all";
  * the hits column has nothing to count. */
 static int print_audit(char kind, const void *key, uint32_t flags, void *userdata)
@@ -204,7 +285,8 @@ int do_list(const struct cli *c)
 
 	if (!state_is_pinned()) {
 		if (arg_json)
-			printf("{\"loaded\":false,\"all\":false,\"rules\":[],\"refused\":[]}\n");
+			printf("{\"loaded\":false,\"all\":false,\"rules\":[],\"compat\":\"report\","
+			       "\"auto_excluded\":[],\"refused\":[]}\n");
 		else
 			printf("mptcpify is not loaded: no rules are active\n");
 		return EXIT_OK;
@@ -233,10 +315,8 @@ int do_list(const struct cli *c)
 	r = rules_foreach(&s, MAP_COMM, print_comm, &ctx);
 	if (!r)
 		r = list_cgroups(&s, &ctx);
-	if (!r) {
-		ctx.kind = "exclude";
-		r = rules_foreach(&s, MAP_EXCLUDE, print_comm, &ctx);
-	}
+	if (!r)
+		r = list_vetoes(&s, &ctx);
 	if (!r) {
 		ctx.kind = "audit";
 		r = audit_foreach(&s, print_audit, &ctx);
@@ -247,12 +327,14 @@ int do_list(const struct cli *c)
 	}
 	if (arg_json) {
 		json_close_array(&ctx.j);
+		list_auto(&s, &ctx);
 		list_refused(&s, &ctx);
 		json_close_object(&ctx.j);
 		json_end(&ctx.j);
 	} else {
 		if (!ctx.n && !cfg.all)
 			printf("(no rules: nothing is selected)\n");
+		list_auto(&s, &ctx);
 		list_refused(&s, &ctx);
 	}
 	state_close(&s);

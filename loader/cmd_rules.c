@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* attach, detach, exclude: validate every argument first, then change the
- * live maps and (unless --runtime) the configuration file, all or nothing. */
+/* attach, detach: validate every argument first, then change the live maps
+ * and (unless --runtime) the configuration file, all or nothing. (exclude
+ * and deny: cmd_veto.c.) */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 #include "state.h"
 #include "util.h"
 
-enum verb { VERB_ATTACH, VERB_DETACH, VERB_EXCLUDE, VERB_UNEXCLUDE };
+enum verb { VERB_ATTACH, VERB_DETACH };
 
 struct target {           /* one cgroup path rule, pattern or unit */
 	const char *name;     /* as given */
@@ -27,7 +28,7 @@ struct target {           /* one cgroup path rule, pattern or unit */
 	bool absent;          /* detach of a rule whose path is invalid now */
 };
 
-static const char *verb_name[] = { "attach", "detach", "exclude", "exclude" };
+static const char *verb_name[] = { "attach", "detach" };
 
 /* The selection of one command: the parsed lists, plus --own-cgroup's path. */
 struct selection {
@@ -167,7 +168,6 @@ static int conf_change(struct mptcpify_conf *c, enum verb verb, char kind, const
 {
 	switch (kind) {
 	case 'c': return verb == VERB_ATTACH ? conf_add_comm(c, v) : conf_remove_comm(c, v);
-	case 'x': return verb == VERB_EXCLUDE ? conf_add_exclude(c, v) : conf_remove_exclude(c, v);
 	case 'g': return verb == VERB_ATTACH ? conf_add_cgroup(c, v) : conf_remove_cgroup(c, v);
 	case 'u': return verb == VERB_ATTACH ? conf_add_unit(c, v) : conf_remove_unit(c, v);
 	}
@@ -176,9 +176,8 @@ static int conf_change(struct mptcpify_conf *c, enum verb verb, char kind, const
 
 static void say(const char *what, const char *name, int r, enum verb verb)
 {
-	const char *done[] = { "attached", "detached", "excluded", "no longer excluded" };
-	const char *noop[] = { "already attached", "was not attached", "already excluded",
-			       "was not excluded" };
+	const char *done[] = { "attached", "detached" };
+	const char *noop[] = { "already attached", "was not attached" };
 
 	if (!arg_json)
 		printf("%s %s: %s\n", what, name, r == 0 ? done[verb] : noop[verb]);
@@ -206,8 +205,8 @@ struct undo {
 static int change_live(struct state *s, enum verb verb, struct selection *sel,
 		       struct target *t, size_t nt, struct undo *u, size_t *nu, int *res)
 {
-	bool add = verb == VERB_ATTACH || verb == VERB_EXCLUDE;
-	enum state_map map = verb >= VERB_EXCLUDE ? MAP_EXCLUDE : MAP_COMM;
+	bool add = verb == VERB_ATTACH;
+	enum state_map map = MAP_COMM;
 	uint32_t flags = sel->runtime ? 0 : MPTCPIFY_RULE_SAVED;
 	size_t k = 0;
 	int r;
@@ -217,8 +216,7 @@ static int change_live(struct state *s, enum verb verb, struct selection *sel,
 		res[k] = r;
 		if (r == -E2BIG)
 			return fail(EXIT_FULL, "the %s map is full (%d entries): detach some rules "
-				    "first; nothing was changed", map == MAP_COMM ? "comm rule" : "exclude",
-				    map == MAP_COMM ? MPTCPIFY_MAX_COMM_RULES : MPTCPIFY_MAX_EXCLUDES);
+				    "first; nothing was changed", "comm rule", MPTCPIFY_MAX_COMM_RULES);
 		if (r < 0 && r != -EEXIST && r != -ENOENT)
 			return fail(EXIT_INTERNAL, "cannot change comm %s: %s", sel->comms[i], strerror(-r));
 		if (r == 0 && add) {
@@ -295,7 +293,7 @@ static int run_verb(enum verb verb, const struct cli *cli)
 		r = fail(EXIT_INTERNAL, "out of memory");
 		goto out;
 	}
-	r = resolve_targets(&sel, t, verb == VERB_ATTACH || verb == VERB_EXCLUDE);
+	r = resolve_targets(&sel, t, verb == VERB_ATTACH);
 	if (r)
 		goto out;
 	r = need_bpf_privileges(verb_name[verb]);
@@ -315,7 +313,7 @@ static int run_verb(enum verb verb, const struct cli *cli)
 	}
 
 	/* Detaching needs nothing loaded: then only the file changes. */
-	r = state_open(&s, STATE_WRITE | (verb == VERB_DETACH || verb == VERB_UNEXCLUDE ? 0 : STATE_CREATE));
+	r = state_open(&s, STATE_WRITE | (verb == VERB_DETACH ? 0 : STATE_CREATE));
 	if (r == EXIT_NOT_LOADED && !sel.runtime)
 		r = 0;
 	else if (r)
@@ -349,10 +347,8 @@ static int run_verb(enum verb verb, const struct cli *cli)
 	}
 
 	if (!sel.runtime) {
-		char kind_c = verb >= VERB_EXCLUDE ? 'x' : 'c';
-
 		for (size_t i = 0; i < sel.n_comms; i++) {
-			int cr = conf_change(&conf, verb, kind_c, sel.comms[i]);
+			int cr = conf_change(&conf, verb, 'c', sel.comms[i]);
 
 			if (cr == 0)
 				res[i] = 0;
@@ -411,4 +407,3 @@ out:
 
 int do_attach(const struct cli *c) { return run_verb(VERB_ATTACH, c); }
 int do_detach(const struct cli *c) { return run_verb(VERB_DETACH, c); }
-int do_exclude(const struct cli *c) { return run_verb(c->remove ? VERB_UNEXCLUDE : VERB_EXCLUDE, c); }

@@ -275,6 +275,8 @@ static void print_counters(struct report *rep)
 		[MPTCPIFY_STAT_PATH_TOO_LONG] = "cgroups_path_too_long",
 		[MPTCPIFY_STAT_BACKSTOP] = "rewritten_by_backstop",
 		[MPTCPIFY_STAT_CGROUP_WALKS] = "cgroup_walks",
+		[MPTCPIFY_STAT_DENIED] = "denied",
+		[MPTCPIFY_STAT_AUTO_EXCLUDED] = "kept_tcp_compat_exclude",
 	};
 	struct state s = STATE_INIT;
 	uint64_t st[MPTCPIFY_STAT_MAX], missed = 0;

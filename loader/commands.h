@@ -23,5 +23,6 @@ int do_metrics(const struct cli *c);
 int do_audit(const struct cli *c);
 int do_compat(const struct cli *c);
 int do_oci_hook(const struct cli *c);
+int do_deny(const struct cli *c);
 
 #endif

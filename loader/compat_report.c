@@ -114,6 +114,46 @@ const char *sockopt_cgroup_path(uint64_t id, char *buf, size_t len)
 	return buf;
 }
 
+/* A deny rule, an exclude cgroup rule or compat = exclude that keeps the
+ * program (comm key, cgroup id) on TCP now: said in buf. */
+static bool sockopt_veto_of(struct state *s, const char *key, uint64_t cgroup_id, char *buf,
+			    size_t len)
+{
+	struct mptcpify_auto_key ak = { .cgroup_id = cgroup_id };
+	char path[PATH_MAX];
+
+	if (has_key(s->map_fd[MAP_DENY], key)) {
+		snprintf(buf, len, "denied: comm %s", key);
+		return true;
+	}
+	memcpy(ak.comm, key, sizeof(ak.comm));
+	if (has_key(s->map_fd[MAP_AUTO_EXCLUDE], &ak)) {
+		snprintf(buf, len, "on TCP since: compat = exclude");
+		return true;
+	}
+	sockopt_cgroup_path(cgroup_id, path, sizeof(path));
+	if (path[0] != '/')
+		return false;
+	/* The cgroup and its ancestors: a deny anywhere wins. */
+	for (int deny = 1; deny >= 0; deny--)
+		for (size_t i = strlen(CGROUP2_ROOT) + 1; i <= strlen(path); i++) {
+			struct mptcpify_cgroup_rule v;
+			char prefix[PATH_MAX];
+			uint64_t id;
+
+			if (path[i] != '/' && path[i] != '\0')
+				continue;
+			snprintf(prefix, sizeof(prefix), "%.*s", (int)i, path);
+			if (cgroup_id_of_path(prefix, &id) < 0 || s->map_fd[MAP_VETOES] < 0 ||
+			    bpf_map_lookup_elem(s->map_fd[MAP_VETOES], &id, &v) < 0 ||
+			    !!(v.flags & MPTCPIFY_RULE_DENY) != deny)
+				continue;
+			snprintf(buf, len, "%s: cgroup %s", deny ? "denied" : "excluded", prefix);
+			return true;
+		}
+	return false;
+}
+
 const char *sockopt_rule_of(struct state *s, const char *comm, uint64_t cgroup_id, char *buf,
 			    size_t len, bool *selected)
 {
@@ -123,8 +163,14 @@ const char *sockopt_rule_of(struct state *s, const char *comm, uint64_t cgroup_i
 	*selected = true;
 	comm_key(comm, key);
 	config_read(s, &cfg);
-	/* The hook's order: an excluded name is never converted, system-wide
-	 * mode comes before name rules, name rules before cgroup rules. */
+	/* The hook's order: deny first, then an excluded name is never
+	 * converted, system-wide mode comes before name rules, name rules
+	 * before cgroup rules; deny and exclude cgroup rules and compat =
+	 * exclude keep a selected program on TCP. */
+	if (sockopt_veto_of(s, key, cgroup_id, buf, len)) {
+		*selected = false;
+		return buf;
+	}
 	if (has_key(s->map_fd[MAP_EXCLUDE], key)) {
 		*selected = false;
 		snprintf(buf, len, "asked for MPTCP itself; its name is excluded");
@@ -275,6 +321,7 @@ const char *refusal_line(const struct sockopt_entry *e, const char *rule, bool s
 
 	snprintf(buf, len, "%s[%u]: %s refused on MPTCP (%s): %s", e->k.comm, e->v.last_pid,
 		 sockopt_call_name(e->k.op, e->k.level, e->k.optname, call, sizeof(call)), rule,
-		 selected ? "exclude or deny it" : "deny it");
+		 selected ? "exclude or deny it" : strncmp(rule, "asked for", 9) == 0 ? "deny it" :
+		 "its next sockets are TCP");
 	return buf;
 }

@@ -27,7 +27,9 @@ int sockopt_entries_read(struct state *s, enum state_map map, struct sockopt_ent
 
 /* The rule that selects (comm, cgroup id) now, as the hook decides:
  * "comm rule NAME", "system-wide rule", "cgroup rule PATH", or "asked for
- * MPTCP itself" (also for excluded names). *selected: a rule converts it. */
+ * MPTCP itself" (also for excluded names); or what keeps it on TCP now:
+ * "denied: comm NAME", "denied: cgroup PATH", "excluded: cgroup PATH", "on
+ * TCP since: compat = exclude". *selected: a rule converts it. */
 const char *sockopt_rule_of(struct state *s, const char *comm, uint64_t cgroup_id, char *buf,
 			    size_t len, bool *selected);
 

@@ -8,13 +8,16 @@
  *   cgroup = system.slice/foo.service
  *   unit = foo.service
  *   all = no             yes/no/true/false/on/off/1/0
- *   [exclude]
+ *   [exclude]            not converted; a program asking for MPTCP keeps it
  *   comm = sshd
+ *   cgroup = system.slice/backup.service   (also unit =; directories, no pattern)
  *   [daemon]
  *   metrics-dir = /var/lib/prometheus/node-exporter
  *   metrics-interval = 15   seconds
  *   [compat]
  *   audit = comm:gobgpd  watched, not converted: also cgroup:PATH, unit:UNIT, all
+ *   deny = comm:bird     never MPTCP, even when asked for: also cgroup:PATH, unit:UNIT
+ *   compat = exclude     report (default) or exclude: see mptcpify.conf(5)
  *
  * - UTF-8 text, lines end with '\n' (the last one may lack it). NUL bytes,
  *   carriage returns and other control characters except tab are refused
@@ -180,8 +183,10 @@ static int parse_section(struct parser *p, const char *s, size_t n) {
 }
 
 static const char *kind_name(enum rule_kind k) {
-	return k == RULE_UNIT || k == RULE_AUDIT_UNIT ? "unit" :
-		k == RULE_CGROUP || k == RULE_AUDIT_CGROUP ? "cgroup" : "comm";
+	return k == RULE_UNIT || k == RULE_AUDIT_UNIT || k == RULE_EXCLUDE_UNIT ||
+		k == RULE_DENY_UNIT ? "unit" :
+		k == RULE_CGROUP || k == RULE_AUDIT_CGROUP || k == RULE_EXCLUDE_CGROUP ||
+		k == RULE_DENY_CGROUP ? "cgroup" : "comm";
 }
 
 static int add_from_file(struct parser *p, enum rule_kind k, const char *value) {
@@ -207,6 +212,13 @@ static int add_from_file(struct parser *p, enum rule_kind k, const char *value) 
 		else if (k == RULE_EXCLUDE)
 			parse_error(p, "more than %d excluded comms (the size of the BPF map)",
 				    MPTCPIFY_MAX_EXCLUDES);
+		else if (k == RULE_DENY_COMM)
+			parse_error(p, "more than %d denied comms (the size of the BPF map)",
+				    MPTCPIFY_MAX_DENY);
+		else if (k == RULE_EXCLUDE_CGROUP || k == RULE_EXCLUDE_UNIT || k == RULE_DENY_CGROUP ||
+			 k == RULE_DENY_UNIT)
+			parse_error(p, "more than %d deny and exclude cgroup and unit rules together "
+				    "(the size of the BPF map)", MPTCPIFY_MAX_VETO_PATHS);
 		else
 			parse_error(p, "more than %d cgroup and unit rules together (the size of the BPF map)",
 				    MPTCPIFY_MAX_CGROUP_RULES);
@@ -257,6 +269,33 @@ static int parse_audit(struct parser *p, const char *value) {
 			   shown);
 }
 
+/* deny = comm:NAME | cgroup:PATH | unit:UNIT */
+static int parse_deny(struct parser *p, const char *value) {
+	static const struct { const char *prefix; enum rule_kind kind; } kinds[] = {
+		{ "comm:", RULE_DENY_COMM }, { "cgroup:", RULE_DENY_CGROUP },
+		{ "unit:", RULE_DENY_UNIT },
+	};
+	char shown[300];
+
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+		if (strncmp(value, kinds[i].prefix, strlen(kinds[i].prefix)) == 0)
+			return add_from_file(p, kinds[i].kind, value + strlen(kinds[i].prefix));
+	escape_for_message(value, strlen(value), shown, sizeof(shown));
+	return parse_error(p, "invalid deny \"%s\": give comm:NAME, cgroup:PATH or unit:UNIT", shown);
+}
+
+/* compat = report | exclude */
+static int parse_compat_mode(struct parser *p, const char *value) {
+	char shown[64];
+
+	if (strcmp(value, "report") == 0 || strcmp(value, "exclude") == 0) {
+		p->c->compat_exclude = value[0] == 'e';
+		return 0;
+	}
+	escape_for_message(value, strlen(value), shown, sizeof(shown));
+	return parse_error(p, "invalid compat \"%s\": give report (the default) or exclude", shown);
+}
+
 static int parse_assignment(struct parser *p, const char *key, size_t keylen,
 			    const char *v, size_t n) {
 	_cleanup_free_ char *value = NULL;
@@ -299,13 +338,21 @@ static int parse_assignment(struct parser *p, const char *key, size_t keylen,
 	if (p->section == SECTION_COMPAT) {
 		if (KEY_IS("audit"))
 			return parse_audit(p, value);
+		if (KEY_IS("deny"))
+			return parse_deny(p, value);
+		if (KEY_IS("compat"))
+			return parse_compat_mode(p, value);
 		escape_for_message(key, keylen, shown, sizeof(shown));
-		return parse_error(p, "unknown key '%s' in [compat] (known: audit)", shown);
+		return parse_error(p, "unknown key '%s' in [compat] (known: audit, deny, compat)", shown);
 	}
 	if (KEY_IS("comm"))
 		return add_from_file(p, RULE_EXCLUDE, value);
+	if (KEY_IS("cgroup"))
+		return add_from_file(p, RULE_EXCLUDE_CGROUP, value);
+	if (KEY_IS("unit"))
+		return add_from_file(p, RULE_EXCLUDE_UNIT, value);
 	escape_for_message(key, keylen, shown, sizeof(shown));
-	return parse_error(p, "unknown key '%s' in [exclude] (known: comm)", shown);
+	return parse_error(p, "unknown key '%s' in [exclude] (known: comm, cgroup, unit)", shown);
 #undef KEY_IS
 }
 

@@ -88,6 +88,11 @@ enum rule_kind {
 	RULE_AUDIT_COMM,
 	RULE_AUDIT_CGROUP,
 	RULE_AUDIT_UNIT,
+	RULE_EXCLUDE_CGROUP,
+	RULE_EXCLUDE_UNIT,
+	RULE_DENY_COMM,
+	RULE_DENY_CGROUP,
+	RULE_DENY_UNIT,
 };
 int conf_copy(struct mptcpify_conf *dst, const struct mptcpify_conf *src);
 void conf_replace(struct mptcpify_conf *dst, struct mptcpify_conf *src);

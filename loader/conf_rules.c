@@ -115,12 +115,18 @@ void conf_free(struct mptcpify_conf *c) {
 	conf_list_free(&c->audit_comms);
 	conf_list_free(&c->audit_cgroups);
 	conf_list_free(&c->audit_units);
-	c->all = c->audit_all = false;
+	conf_list_free(&c->exclude_cgroups);
+	conf_list_free(&c->exclude_units);
+	conf_list_free(&c->deny_comms);
+	conf_list_free(&c->deny_cgroups);
+	conf_list_free(&c->deny_units);
+	c->all = c->audit_all = c->compat_exclude = false;
 	conf_daemon_free(c);
 }
 
 int conf_copy(struct mptcpify_conf *dst, const struct mptcpify_conf *src) {
-	_cleanup_(conf_free) struct mptcpify_conf c = { .all = src->all, .audit_all = src->audit_all };
+	_cleanup_(conf_free) struct mptcpify_conf c = { .all = src->all, .audit_all = src->audit_all,
+							.compat_exclude = src->compat_exclude };
 
 	if (conf_list_copy(&c.comms, &src->comms) < 0 ||
 	    conf_list_copy(&c.cgroups, &src->cgroups) < 0 ||
@@ -129,6 +135,11 @@ int conf_copy(struct mptcpify_conf *dst, const struct mptcpify_conf *src) {
 	    conf_list_copy(&c.audit_comms, &src->audit_comms) < 0 ||
 	    conf_list_copy(&c.audit_cgroups, &src->audit_cgroups) < 0 ||
 	    conf_list_copy(&c.audit_units, &src->audit_units) < 0 ||
+	    conf_list_copy(&c.exclude_cgroups, &src->exclude_cgroups) < 0 ||
+	    conf_list_copy(&c.exclude_units, &src->exclude_units) < 0 ||
+	    conf_list_copy(&c.deny_comms, &src->deny_comms) < 0 ||
+	    conf_list_copy(&c.deny_cgroups, &src->deny_cgroups) < 0 ||
+	    conf_list_copy(&c.deny_units, &src->deny_units) < 0 ||
 	    conf_daemon_copy(&c, src) < 0)
 		return -ENOMEM;
 
@@ -154,6 +165,12 @@ bool conf_equal(const struct mptcpify_conf *a, const struct mptcpify_conf *b) {
 		conf_list_equal(&a->audit_comms, &b->audit_comms) &&
 		conf_list_equal(&a->audit_cgroups, &b->audit_cgroups) &&
 		conf_list_equal(&a->audit_units, &b->audit_units) &&
+		conf_list_equal(&a->exclude_cgroups, &b->exclude_cgroups) &&
+		conf_list_equal(&a->exclude_units, &b->exclude_units) &&
+		conf_list_equal(&a->deny_comms, &b->deny_comms) &&
+		conf_list_equal(&a->deny_cgroups, &b->deny_cgroups) &&
+		conf_list_equal(&a->deny_units, &b->deny_units) &&
+		a->compat_exclude == b->compat_exclude &&
 		conf_daemon_equal(a, b);
 }
 
@@ -161,6 +178,8 @@ bool conf_is_empty(const struct mptcpify_conf *c) {
 	return !c->all && c->comms.n == 0 && c->cgroups.n == 0 &&
 		c->units.n == 0 && c->exclude_comms.n == 0 && !c->audit_all &&
 		c->audit_comms.n == 0 && c->audit_cgroups.n == 0 && c->audit_units.n == 0 &&
+		c->exclude_cgroups.n == 0 && c->exclude_units.n == 0 && c->deny_comms.n == 0 &&
+		c->deny_cgroups.n == 0 && c->deny_units.n == 0 && !c->compat_exclude &&
 		conf_daemon_is_empty(c);
 }
 
@@ -181,6 +200,16 @@ static struct conf_list *rule_list(struct mptcpify_conf *c, enum rule_kind k) {
 		return &c->audit_cgroups;
 	case RULE_AUDIT_UNIT:
 		return &c->audit_units;
+	case RULE_EXCLUDE_CGROUP:
+		return &c->exclude_cgroups;
+	case RULE_EXCLUDE_UNIT:
+		return &c->exclude_units;
+	case RULE_DENY_COMM:
+		return &c->deny_comms;
+	case RULE_DENY_CGROUP:
+		return &c->deny_cgroups;
+	case RULE_DENY_UNIT:
+		return &c->deny_units;
 	}
 	abort();
 }
@@ -201,6 +230,15 @@ static bool rule_fits(const struct mptcpify_conf *c, enum rule_kind k) {
 	case RULE_AUDIT_CGROUP:
 	case RULE_AUDIT_UNIT:
 		return c->audit_cgroups.n + c->audit_units.n < MPTCPIFY_MAX_AUDIT_RULES;
+	case RULE_DENY_COMM:
+		return c->deny_comms.n < MPTCPIFY_MAX_DENY;
+	case RULE_EXCLUDE_CGROUP:
+	case RULE_EXCLUDE_UNIT:
+	case RULE_DENY_CGROUP:
+	case RULE_DENY_UNIT:
+		/* One map holds both kinds' paths. */
+		return c->exclude_cgroups.n + c->exclude_units.n + c->deny_cgroups.n +
+			c->deny_units.n < MPTCPIFY_MAX_VETO_PATHS;
 	}
 	abort();
 }
@@ -220,13 +258,26 @@ static int rule_canonical(enum rule_kind k, const char *value, char **ret, const
 			return -EINVAL;
 		}
 		return cgroup_path_normalize(value, ret, why);
+	case RULE_EXCLUDE_CGROUP:
+	case RULE_DENY_CGROUP:
+		/* A directory, whose descendants it covers too. */
+		if (cgroup_path_is_pattern(value)) {
+			if (why)
+				*why = "is a pattern: deny and exclude take a cgroup directory (it covers "
+				       "every cgroup below it)";
+			return -EINVAL;
+		}
+		return cgroup_path_normalize(value, ret, why);
 	case RULE_UNIT:
 	case RULE_AUDIT_UNIT:
+	case RULE_EXCLUDE_UNIT:
+	case RULE_DENY_UNIT:
 		r = unit_name_check(value, why);
 		break;
 	case RULE_COMM:
 	case RULE_EXCLUDE:
 	case RULE_AUDIT_COMM:
+	case RULE_DENY_COMM:
 		r = comm_name_check(value, why);
 		break;
 	default:
@@ -314,4 +365,28 @@ int conf_add_audit(struct mptcpify_conf *c, char kind, const char *value) {
 
 int conf_remove_audit(struct mptcpify_conf *c, char kind, const char *value) {
 	return conf_remove_rule(c, audit_kind(kind), value);
+}
+
+static enum rule_kind deny_kind(char kind) {
+	return kind == 'g' ? RULE_DENY_CGROUP : kind == 'u' ? RULE_DENY_UNIT : RULE_DENY_COMM;
+}
+
+int conf_add_deny(struct mptcpify_conf *c, char kind, const char *value) {
+	return conf_add_rule(c, deny_kind(kind), value, NULL);
+}
+
+int conf_remove_deny(struct mptcpify_conf *c, char kind, const char *value) {
+	return conf_remove_rule(c, deny_kind(kind), value);
+}
+
+static enum rule_kind exclude_kind(char kind) {
+	return kind == 'g' ? RULE_EXCLUDE_CGROUP : kind == 'u' ? RULE_EXCLUDE_UNIT : RULE_EXCLUDE;
+}
+
+int conf_add_exclude_kind(struct mptcpify_conf *c, char kind, const char *value) {
+	return conf_add_rule(c, exclude_kind(kind), value, NULL);
+}
+
+int conf_remove_exclude_kind(struct mptcpify_conf *c, char kind, const char *value) {
+	return conf_remove_rule(c, exclude_kind(kind), value);
 }

@@ -68,17 +68,25 @@ int conf_format(const struct mptcpify_conf *c, char **ret, size_t *ret_len) {
 		write_list(f, "cgroup", &c->cgroups);
 		write_list(f, "unit", &c->units);
 	}
-	if (c->exclude_comms.n > 0) {
+	if (c->exclude_comms.n > 0 || c->exclude_cgroups.n > 0 || c->exclude_units.n > 0) {
 		fputs("\n[exclude]\n", f);
 		write_list(f, "comm", &c->exclude_comms);
+		write_list(f, "cgroup", &c->exclude_cgroups);
+		write_list(f, "unit", &c->exclude_units);
 	}
-	if (c->audit_all || c->audit_comms.n > 0 || c->audit_cgroups.n > 0 || c->audit_units.n > 0) {
+	if (c->audit_all || c->audit_comms.n > 0 || c->audit_cgroups.n > 0 || c->audit_units.n > 0 ||
+	    c->deny_comms.n > 0 || c->deny_cgroups.n > 0 || c->deny_units.n > 0 || c->compat_exclude) {
 		fputs("\n[compat]\n", f);
+		if (c->compat_exclude)
+			fputs("compat = exclude\n", f);
 		if (c->audit_all)
 			fputs("audit = all\n", f);
 		write_prefixed(f, "audit", "comm:", &c->audit_comms);
 		write_prefixed(f, "audit", "cgroup:", &c->audit_cgroups);
 		write_prefixed(f, "audit", "unit:", &c->audit_units);
+		write_prefixed(f, "deny", "comm:", &c->deny_comms);
+		write_prefixed(f, "deny", "cgroup:", &c->deny_cgroups);
+		write_prefixed(f, "deny", "unit:", &c->deny_units);
 	}
 	if (!conf_daemon_is_empty(c)) {
 		fputs("\n[daemon]\n", f);

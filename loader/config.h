@@ -43,12 +43,22 @@ struct mptcpify_conf {
 	struct conf_list cgroups;        /* [select] cgroup=, normalized */
 	struct conf_list units;          /* [select] unit= */
 	struct conf_list exclude_comms;  /* [exclude] comm= */
+	struct conf_list exclude_cgroups; /* [exclude] cgroup=, normalized (no pattern) */
+	struct conf_list exclude_units;  /* [exclude] unit= */
 	bool all;                        /* [select] all= */
 	/* [compat] audit= (mptcpify audit): watched, not converted */
 	struct conf_list audit_comms;    /* audit = comm:NAME */
 	struct conf_list audit_cgroups;  /* audit = cgroup:PATH, normalized */
 	struct conf_list audit_units;    /* audit = unit:UNIT */
 	bool audit_all;                  /* audit = all */
+	/* [compat] deny= (mptcpify deny): never MPTCP, even when asked for */
+	struct conf_list deny_comms;     /* deny = comm:NAME */
+	struct conf_list deny_cgroups;   /* deny = cgroup:PATH, normalized (no pattern) */
+	struct conf_list deny_units;     /* deny = unit:UNIT */
+	/* [compat] compat= report (false, the default) or exclude: a program
+	 * whose option MPTCP refused gets TCP from its next socket on. The
+	 * last assignment wins. */
+	bool compat_exclude;
 	/* [daemon]: single values, the last assignment wins. */
 	char *metrics_dir;               /* metrics-dir=: NULL when unset or empty */
 	unsigned metrics_interval;       /* metrics-interval= in seconds; 0: unset */
@@ -106,6 +116,12 @@ int conf_remove_exclude(struct mptcpify_conf *c, const char *comm);
  * (unit); same returns as above. */
 int conf_add_audit(struct mptcpify_conf *c, char kind, const char *value);
 int conf_remove_audit(struct mptcpify_conf *c, char kind, const char *value);
+/* Deny rules ([compat] deny =) and excludes ([exclude]), kind as above;
+ * cgroups are directories, not patterns. Same returns as above. */
+int conf_add_deny(struct mptcpify_conf *c, char kind, const char *value);
+int conf_remove_deny(struct mptcpify_conf *c, char kind, const char *value);
+int conf_add_exclude_kind(struct mptcpify_conf *c, char kind, const char *value);
+int conf_remove_exclude_kind(struct mptcpify_conf *c, char kind, const char *value);
 
 /* Parse buf (len bytes, need not be NUL-terminated; NUL bytes in it are
  * refused) and merge its rules into *c. fname is used in error messages.
@@ -129,8 +145,9 @@ int conf_load_file(struct mptcpify_conf *c, const char *path, struct conf_error 
  * of any section. */
 int conf_load_dir(struct mptcpify_conf *c, const char *dir, struct conf_error *err);
 
-/* The canonical text of *c: a header comment, then [select] and [exclude]
- * with their rules in sorted order; parsing it gives back an equal conf.
+/* The canonical text of *c: a header comment, then [select], [exclude],
+ * [compat] and [daemon] with their rules in sorted order; parsing it gives
+ * back an equal conf.
  * *ret is NUL-terminated and owned by the caller. */
 int conf_format(const struct mptcpify_conf *c, char **ret, size_t *ret_len);
 

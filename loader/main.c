@@ -28,6 +28,7 @@ static int (*const handlers[_CMD_MAX])(const struct cli *c) = {
 	[CMD_AUDIT] = do_audit,
 	[CMD_COMPAT] = do_compat,
 	[CMD_OCI_HOOK] = do_oci_hook,
+	[CMD_DENY] = do_deny,
 };
 
 int main(int argc, char **argv)

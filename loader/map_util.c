@@ -52,7 +52,8 @@ static void set_name_bit(const void *key, void *words)
 	((__u64 *)words)[bit / 64] |= 1ULL << (bit % 64);
 }
 
-int name_filter_scan(int filter_fd, int comm_fd, int exclude_fd, __u32 *n_comm, __u32 *n_exclude)
+int name_filter_scan(int filter_fd, int comm_fd, int exclude_fd, int deny_fd, __u32 *n_comm,
+		     __u32 *n_exclude, __u32 *n_deny)
 {
 	static __u32 keys[MPTCPIFY_NAME_FILTER_WORDS];
 	static __u64 words[MPTCPIFY_NAME_FILTER_WORDS];
@@ -63,6 +64,9 @@ int name_filter_scan(int filter_fd, int comm_fd, int exclude_fd, __u32 *n_comm, 
 	r = map_walk_keys(comm_fd, MPTCPIFY_COMM_LEN, set_name_bit, words, n_comm);
 	if (!r)
 		r = map_walk_keys(exclude_fd, MPTCPIFY_COMM_LEN, set_name_bit, words, n_exclude);
+	*n_deny = 0;
+	if (!r && deny_fd >= 0)
+		r = map_walk_keys(deny_fd, MPTCPIFY_COMM_LEN, set_name_bit, words, n_deny);
 	if (r || filter_fd < 0)
 		return r;
 	for (__u32 i = 0; i < n; i++)
@@ -73,9 +77,9 @@ int name_filter_scan(int filter_fd, int comm_fd, int exclude_fd, __u32 *n_comm, 
 	return bpf_map_update_batch(filter_fd, keys, words, &n, NULL) < 0 ? -errno : 0;
 }
 
-int name_filter_write(int filter_fd, int comm_fd, int exclude_fd)
+int name_filter_write(int filter_fd, int comm_fd, int exclude_fd, int deny_fd)
 {
-	__u32 n_comm, n_exclude;
+	__u32 n_comm, n_exclude, n_deny;
 
-	return name_filter_scan(filter_fd, comm_fd, exclude_fd, &n_comm, &n_exclude);
+	return name_filter_scan(filter_fd, comm_fd, exclude_fd, deny_fd, &n_comm, &n_exclude, &n_deny);
 }

@@ -18,12 +18,14 @@ int map_walk_keys(int fd, size_t key_size, void (*fn)(const void *key, void *arg
 		  __u32 *n);
 int map_count_keys(int fd, size_t key_size, __u32 *n);
 
-/* Counts the comm rules and the excludes and, when filter_fd >= 0, rewrites
- * name_filter from their names: one walk of each map for both. 0 or -errno. */
-int name_filter_scan(int filter_fd, int comm_fd, int exclude_fd, __u32 *n_comm, __u32 *n_exclude);
+/* Counts the comm rules, the excludes and the denied names (deny_fd < 0:
+ * none) and, when filter_fd >= 0, rewrites name_filter from their names:
+ * one walk of each map for both. 0 or -errno. */
+int name_filter_scan(int filter_fd, int comm_fd, int exclude_fd, int deny_fd, __u32 *n_comm,
+		     __u32 *n_exclude, __u32 *n_deny);
 
-/* Rewrites map name_filter from the names in comm_rules and comm_exclude.
- * 0 or -errno. */
-int name_filter_write(int filter_fd, int comm_fd, int exclude_fd);
+/* Rewrites map name_filter from the names in comm_rules, comm_exclude and
+ * comm_deny (deny_fd < 0: none). 0 or -errno. */
+int name_filter_write(int filter_fd, int comm_fd, int exclude_fd, int deny_fd);
 
 #endif

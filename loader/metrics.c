@@ -88,9 +88,12 @@ static const struct hook_counter {
 	{ "mptcpify_rewritten_to_mptcp_total", "Sockets created as MPTCP instead of TCP.",
 	  NULL, NULL, MPTCPIFY_STAT_REWRITTEN },
 	{ "mptcpify_kept_tcp_total", "Sockets of selected programs left TCP, by reason: "
-	  "net.mptcp.enabled=0 in their network namespace, or an exclude rule.",
+	  "net.mptcp.enabled=0 in their network namespace, an exclude rule, a deny rule (which "
+	  "also counts sockets that asked for MPTCP and got TCP), or compat = exclude.",
 	  "reason", "mptcp_disabled", MPTCPIFY_STAT_NETNS_OFF },
 	{ "mptcpify_kept_tcp_total", NULL, "reason", "excluded", MPTCPIFY_STAT_EXCLUDED },
+	{ "mptcpify_kept_tcp_total", NULL, "reason", "denied", MPTCPIFY_STAT_DENIED },
+	{ "mptcpify_kept_tcp_total", NULL, "reason", "compat_exclude", MPTCPIFY_STAT_AUTO_EXCLUDED },
 	{ "mptcpify_missed_by_kernel_total", "socket() calls the kernel ran without the primary "
 	  "program (already running on that CPU in a preempted task): taken over by the "
 	  "backstops if any, else left TCP.", NULL, NULL, STAT_MISSED_BY_KERNEL },

@@ -89,7 +89,26 @@ static int used_number(const struct path_rule *pr, uint32_t number, uint32_t fla
 	return 0;
 }
 
-static int new_number(struct state *s, uint32_t *ret)
+/* Deny and exclude paths (veto_paths) take their numbers from the same
+ * space: retired_hits holds the hits of both. */
+static int used_veto_numbers(struct state *s, bool *used)
+{
+	char key[MPTCPIFY_CGROUP_PATH_LEN], next[MPTCPIFY_CGROUP_PATH_LEN];
+	bool first = true;
+	int fd = s->map_fd[MAP_VETO_PATHS];
+
+	while (fd >= 0 && bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+		struct mptcpify_path_rule v;
+
+		memcpy(key, next, sizeof(key));
+		first = false;
+		if (bpf_map_lookup_elem(fd, key, &v) == 0 && v.number <= MPTCPIFY_MAX_RULE_NUMBER)
+			used[v.number] = true;
+	}
+	return fd < 0 || errno == ENOENT ? 0 : -errno;
+}
+
+int path_rule_new_number(struct state *s, uint32_t *ret)
 {
 	_cleanup_free_ bool *used = calloc(MPTCPIFY_MAX_RULE_NUMBER + 1, sizeof(bool));
 	__u64 zero = 0;
@@ -98,6 +117,8 @@ static int new_number(struct state *s, uint32_t *ret)
 	if (!used)
 		return -ENOMEM;
 	r = path_rules_foreach(s, used_number, used);
+	if (!r)
+		r = used_veto_numbers(s, used);
 	if (r)
 		return r;
 	for (uint32_t n = 1; n <= MPTCPIFY_MAX_RULE_NUMBER; n++)
@@ -189,7 +210,7 @@ int path_rule_add(struct state *s, const struct path_rule *pr, uint32_t flags, u
 			}
 			return -EEXIST;
 		}
-		r = new_number(s, &number);
+		r = path_rule_new_number(s, &number);
 		if (r)
 			return r;
 		v = (struct mptcpify_path_rule) { .number = number, .flags = flags };
@@ -214,7 +235,7 @@ int path_rule_add(struct state *s, const struct path_rule *pr, uint32_t flags, u
 			;
 		if (slot == MPTCPIFY_GLOBS_PER_DIR)
 			return -ENOSPC;
-		r = new_number(s, &number);
+		r = path_rule_new_number(s, &number);
 		if (r)
 			return r;
 		gd.g[slot] = (struct mptcpify_glob) {
@@ -368,4 +389,33 @@ int path_rule_totals_read(struct state *s, struct path_rule_totals *t)
 {
 	memset(t, 0, sizeof(*t));
 	return cgroup_rules_foreach(s, add_to_totals, t);
+}
+
+int path_rules_of_lists(const struct conf_list *cgroups, const struct conf_list *units,
+			struct path_rule **ret, size_t *n)
+{
+	*ret = calloc(cgroups->n + units->n + 1, sizeof(**ret));
+	*n = 0;
+	if (!*ret)
+		return -ENOMEM;
+	for (size_t i = 0; i < cgroups->n + units->n; i++) {
+		bool unit = i >= cgroups->n;
+		const char *v = unit ? units->v[i - cgroups->n] : cgroups->v[i];
+		char path[PATH_MAX];
+		const char *why = NULL;
+		bool was = log_quiet;
+		int r = 0;
+
+		log_quiet = true;
+		if (unit)
+			r = unit_cgroup(v, path, sizeof(path));
+		log_quiet = was;
+		if (r || path_rule_parse(unit ? path : v, &(*ret)[*n], &why) < 0) {
+			debug("%s %s: no cgroup path now (%s), skipped", unit ? "unit" : "cgroup", v,
+			      why ? why : "systemctl failed");
+			continue;
+		}
+		(*n)++;
+	}
+	return 0;
 }

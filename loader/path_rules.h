@@ -8,6 +8,7 @@
 #define MPTCPIFY_PATH_RULES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mptcpify.h"
@@ -24,6 +25,13 @@ struct path_rule {
  * relative to it. 0, or -EINVAL with *why set (static text). No I/O. */
 int path_rule_parse(const char *given, struct path_rule *pr, const char **why);
 
+/* The path rules of a configuration's cgroups and units (a unit is looked
+ * up now: the path it has, or will have when it starts); those that do not
+ * resolve now are skipped. *ret is malloc()ed. 0 or -ENOMEM. */
+struct conf_list;
+int path_rules_of_lists(const struct conf_list *cgroups, const struct conf_list *units,
+			struct path_rule **ret, size_t *n);
+
 /* "/sys/fs/cgroup" + rel, for messages and `list`. */
 const char *path_rule_show(const struct path_rule *pr, char *buf, size_t len);
 
@@ -39,6 +47,10 @@ int path_rule_del(struct state *s, const struct path_rule *pr);
 typedef int (*path_rule_visit_fn)(const struct path_rule *pr, uint32_t number, uint32_t flags,
 				  void *userdata);
 int path_rules_foreach(struct state *s, path_rule_visit_fn fn, void *userdata);
+
+/* A rule number no path rule, pattern, deny or exclude path uses, its
+ * retired hits set to 0. 0, -E2BIG when all are taken, or -errno. */
+int path_rule_new_number(struct state *s, uint32_t *ret);
 
 /* The retired hits of rule number (cgroups removed since). */
 uint64_t path_rule_retired_hits(struct state *s, uint32_t number);

@@ -15,6 +15,7 @@
 #include "persist.h"
 #include "rules.h"
 #include "util.h"
+#include "veto_rules.h"
 
 static const char *config_dir_override;
 
@@ -150,7 +151,8 @@ static int collect_stale(const void *key, uint64_t hits, uint32_t flags, void *u
 	if (!(flags & MPTCPIFY_RULE_SAVED))
 		return 0;  /* a runtime rule: not the file's to remove */
 	memcpy(comm, key, sizeof(comm));
-	if (list_has(st->map == MAP_COMM ? &st->new->comms : &st->new->exclude_comms, comm))
+	if (list_has(st->map == MAP_COMM ? &st->new->comms : st->map == MAP_DENY ?
+		     &st->new->deny_comms : &st->new->exclude_comms, comm))
 		return 0;
 	st->comms = realloc(st->comms, (st->n + 1) * sizeof(*st->comms));
 	if (!st->comms)
@@ -176,40 +178,18 @@ static int add_comms(struct state *s, enum state_map map, const struct conf_list
 		int r = rule_comm_add(s, map, l->v[i], MPTCPIFY_RULE_SAVED);
 
 		if (r == -E2BIG)
-			return map_full(map == MAP_COMM ? "comm rule" : "exclude");
+			return map_full(map == MAP_COMM ? "comm rule" : map == MAP_DENY ? "deny" : "exclude");
 		if (r < 0 && r != -EEXIST)
 			return fail(EXIT_INTERNAL, "cannot add comm %s: %s", l->v[i], strerror(-r));
 	}
 	return 0;
 }
 
-/* The path rules of the configuration's cgroups and units. A unit is
- * looked up now: the path it has, or will have when it starts. */
+/* The path rules of the configuration's cgroups and units. */
 static int conf_path_rules(const struct mptcpify_conf *c, struct path_rule **ret, size_t *n)
 {
-	*ret = calloc(c->cgroups.n + c->units.n + 1, sizeof(**ret));
-	*n = 0;
-	if (!*ret)
+	if (path_rules_of_lists(&c->cgroups, &c->units, ret, n) < 0)
 		return fail(EXIT_INTERNAL, "out of memory");
-	for (size_t i = 0; i < c->cgroups.n + c->units.n; i++) {
-		bool unit = i >= c->cgroups.n;
-		const char *v = unit ? c->units.v[i - c->cgroups.n] : c->cgroups.v[i];
-		char path[PATH_MAX];
-		const char *why = NULL;
-		bool was = log_quiet;
-		int r = 0;
-
-		log_quiet = true;
-		if (unit)
-			r = unit_cgroup(v, path, sizeof(path));
-		log_quiet = was;
-		if (r || path_rule_parse(unit ? path : v, &(*ret)[*n], &why) < 0) {
-			debug("%s %s: no cgroup path now (%s), skipped", unit ? "unit" : "cgroup", v,
-			      why ? why : "systemctl failed");
-			continue;
-		}
-		(*n)++;
-	}
 	return 0;
 }
 
@@ -303,10 +283,16 @@ int persist_apply(struct state *s, const struct mptcpify_conf *new)
 	if (!r)
 		r = remove_stale(s, MAP_EXCLUDE, new);
 	if (!r)
+		r = remove_stale(s, MAP_DENY, new);
+	if (!r)
 		r = add_comms(s, MAP_COMM, &new->comms);
 	fault_point("applying");  /* comm rules in, excludes and cgroups not yet */
 	if (!r)
 		r = add_comms(s, MAP_EXCLUDE, &new->exclude_comms);
+	if (!r)
+		r = add_comms(s, MAP_DENY, &new->deny_comms);
+	if (!r)
+		r = veto_apply_conf(s, new);
 	if (!r)
 		r = apply_paths(s, paths, n_paths);
 	if (!r && rule_set_all(s, new->all) < 0)

@@ -31,7 +31,8 @@ int persist_save(const struct mptcpify_conf *c);
  * has are removed, its rules are added (marked saved); runtime rules are
  * left alone. Cgroups and units that do not resolve now are skipped (the
  * daemon resolves again at the next reload). 0 or an exit status, printed.
- * System-wide mode follows the file. */
+ * System-wide mode and compat mode follow the file; the programs excluded
+ * by compat = exclude are forgotten. */
 int persist_apply(struct state *s, const struct mptcpify_conf *new);
 
 #endif

@@ -23,6 +23,11 @@ enum state_map {
 	MAP_AUDIT_COMMS,
 	MAP_AUDIT_CGROUPS,
 	MAP_COMPAT_STATS,
+	/* ABI 5: deny, exclude by cgroup, compat = exclude */
+	MAP_DENY,
+	MAP_VETO_PATHS,
+	MAP_VETOES,
+	MAP_AUTO_EXCLUDE,
 	MAP__COUNT,
 };
 

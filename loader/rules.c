@@ -174,6 +174,19 @@ int rule_set_all(struct state *s, bool on)
 	return config_write(s, &cfg);
 }
 
+int rule_set_compat_exclude(struct state *s, bool on)
+{
+	struct mptcpify_config cfg;
+	int r = config_read(s, &cfg);
+
+	if (r)
+		return r;
+	if (!!(cfg.veto_flags & MPTCPIFY_VETO_F_COMPAT_EXCLUDE) == on)
+		return 0;
+	cfg.veto_flags ^= MPTCPIFY_VETO_F_COMPAT_EXCLUDE;
+	return config_write(s, &cfg);
+}
+
 static unsigned path_depth(const char *rel)
 {
 	unsigned d = 0;
@@ -221,6 +234,38 @@ static int cgroup_levels(struct state *s, __u32 *levels)
 	return 0;
 }
 
+/* Deny and exclude cgroup rules: their number (paths plus live ids, as
+ * for n_cgroup), the depths of their paths, and whether one is a deny. */
+static int veto_counts(struct state *s, struct mptcpify_config *cfg)
+{
+	char key[MPTCPIFY_CGROUP_PATH_LEN], next[MPTCPIFY_CGROUP_PATH_LEN];
+	char path[MPTCPIFY_CGROUP_PATH_LEN];
+	bool first = true;
+	__u32 n_ids = 0;
+	int r;
+
+	cfg->n_veto = 0;
+	cfg->veto_levels = 0;
+	cfg->veto_flags &= ~MPTCPIFY_VETO_F_DENY_CGROUP;
+	while (bpf_map_get_next_key(s->map_fd[MAP_VETO_PATHS], first ? NULL : key, next) == 0) {
+		memcpy(key, next, sizeof(key));
+		first = false;
+		cfg->n_veto++;
+		if (key[MPTCPIFY_CGROUP_PATH_LEN - 1] == MPTCPIFY_VETO_DENY)
+			cfg->veto_flags |= MPTCPIFY_VETO_F_DENY_CGROUP;
+		/* The path without its kind byte. A copy: get_next_key needs the
+		 * key as stored, or it starts again from the first. */
+		memcpy(path, key, sizeof(path));
+		path[MPTCPIFY_CGROUP_PATH_LEN - 1] = '\0';
+		cfg->veto_levels |= 1u << (path_depth(path) & 31);
+	}
+	if (errno != ENOENT)
+		return -errno;
+	r = map_count_keys(s->map_fd[MAP_VETOES], sizeof(__u64), &n_ids);
+	cfg->n_veto += n_ids;
+	return r;
+}
+
 int rules_recount(struct state *s)
 {
 	struct mptcpify_config cfg;
@@ -228,7 +273,9 @@ int rules_recount(struct state *s)
 
 	if (!r)
 		r = name_filter_scan(s->map_fd[MAP_NAMES], s->map_fd[MAP_COMM], s->map_fd[MAP_EXCLUDE],
-			       &cfg.n_comm, &cfg.n_exclude);
+			       s->map_fd[MAP_DENY], &cfg.n_comm, &cfg.n_exclude, &cfg.n_deny);
+	if (!r)
+		r = veto_counts(s, &cfg);
 	if (!r)
 		r = map_count_keys(s->map_fd[MAP_CGROUP], sizeof(__u64), &cfg.n_cgroup);
 	if (!r) {
@@ -275,6 +322,12 @@ int rules_clear(struct state *s)
 		r = clear_map(s->map_fd[MAP_CGROUP], sizeof(__u64));
 	if (!r)
 		r = clear_map(s->map_fd[MAP_EXCLUDE], MPTCPIFY_COMM_LEN);
+	if (!r)
+		r = clear_map(s->map_fd[MAP_DENY], MPTCPIFY_COMM_LEN);
+	if (!r)
+		r = clear_map(s->map_fd[MAP_VETO_PATHS], MPTCPIFY_CGROUP_PATH_LEN);
+	if (!r)
+		r = clear_map(s->map_fd[MAP_VETOES], sizeof(__u64));
 	if (!r)
 		r = rules_recount(s);
 	return r;

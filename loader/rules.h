@@ -25,10 +25,14 @@ typedef int (*cgroup_visit_fn)(uint64_t id, const struct mptcpify_cgroup_rule *v
 /* Visits every live cgroup id of cgroup_rules. */
 int cgroup_rules_foreach(struct state *s, cgroup_visit_fn fn, void *userdata);
 int rule_set_all(struct state *s, bool on);
-/* Empties the rule maps and system-wide mode; keeps counters. */
+/* compat = exclude (on) or report: config.veto_flags. */
+int rule_set_compat_exclude(struct state *s, bool on);
+/* Empties the rule maps (deny and exclude rules included) and system-wide
+ * mode; keeps counters. */
 int rules_clear(struct state *s);
-/* Recomputes n_comm / n_cgroup / n_exclude / levels in the config map (and
- * bumps its generation), after rewriting name_filter. */
+/* Recomputes n_comm / n_cgroup / n_exclude / levels and the deny and
+ * exclude counts (n_deny, n_veto, veto_levels) in the config map (and bumps
+ * its generation), after rewriting name_filter. */
 int rules_recount(struct state *s);
 int config_read(struct state *s, struct mptcpify_config *cfg);
 

@@ -44,6 +44,10 @@ const char *const state_map_names[MAP__COUNT] = {
 	[MAP_AUDIT_COMMS] = "audit_comms",
 	[MAP_AUDIT_CGROUPS] = "audit_cgroups",
 	[MAP_COMPAT_STATS] = "compat_stats",
+	[MAP_DENY] = "comm_deny",
+	[MAP_VETO_PATHS] = "veto_paths",
+	[MAP_VETOES] = "cgroup_vetoes",
+	[MAP_AUTO_EXCLUDE] = "auto_exclude",
 };
 
 /* The links pinned besides LINK_PIN: the cgroup tracking programs and the

@@ -164,7 +164,8 @@ int migrated_restore(const struct migrated *m, struct mptcpify_bpf *skel)
 	if (!r)
 		r = name_filter_write(bpf_map__fd(skel->maps.name_filter),
 				      bpf_map__fd(skel->maps.comm_rules),
-				      bpf_map__fd(skel->maps.comm_exclude));
+				      bpf_map__fd(skel->maps.comm_exclude),
+				      bpf_map__fd(skel->maps.comm_deny));
 	for (__u32 i = 0; !r && m->retired && i <= MPTCPIFY_MAX_RULE_NUMBER; i++)
 		if (m->retired[i] &&
 		    bpf_map_update_elem(bpf_map__fd(skel->maps.retired_hits), &i, &m->retired[i], 0) < 0)

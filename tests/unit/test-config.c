@@ -430,7 +430,8 @@ static void test_parse_errors(void) {
 
 	expect_error("an unknown key", "# x\n[select]\ncomm = a\nprocess = b\n", 4, "unknown key 'process' in [select]");
 	expect_error("a key in upper case", "[select]\nComm = a\n", 2, "unknown key 'Comm'");
-	expect_error("cgroup in [exclude]", "[exclude]\ncgroup = /a\n", 2, "unknown key 'cgroup' in [exclude]");
+	expect_error("all in [exclude]", "[exclude]\nall = yes\n", 2,
+		     "unknown key 'all' in [exclude] (known: comm, cgroup, unit)");
 	expect_error("an unknown section", "[selection]\ncomm = a\n", 1, "unknown section [selection]");
 	expect_error("a section with blanks inside", "[ select ]\n", 1, "unknown section");
 	expect_error("an empty section name", "[]\n", 1, "unknown section");
@@ -533,6 +534,51 @@ static void test_daemon_settings(void) {
 	check(metrics_dir_check("/tmpfoo/m", &why) == 0 && !why, "/tmpfoo is not /tmp");
 	check(metrics_dir_check("/var/lib/m p%x", &why) == 0, "spaces and %% are allowed");
 	check(metrics_interval_parse("007", &v, &why) == 0 && v == 7, "metrics-interval 007 is 7");
+}
+
+/* Deny rules, cgroup and unit excludes, compat mode (issue 19's remedies). */
+static void test_deny_exclude_compat(void) {
+	struct mptcpify_conf c = {};
+	struct conf_error err = {};
+	int r;
+
+	check(!c.compat_exclude, "compat = report by default");
+	r = parse_str(&c, "[exclude]\ncomm = sshd\ncgroup = system.slice//backup.service/\n"
+		      "unit = bird.service\n[compat]\ndeny = comm:gobgpd\ndeny = cgroup:/sys/fs/cgroup/x\n"
+		      "deny = unit:frr.service\ncompat = exclude\naudit = comm:nginx\n", &err);
+	if (!check(r == 0 && list_is(&c.exclude_comms, 1, "sshd") &&
+		   list_is(&c.exclude_cgroups, 1, "system.slice/backup.service") &&
+		   list_is(&c.exclude_units, 1, "bird.service") && list_is(&c.deny_comms, 1, "gobgpd") &&
+		   list_is(&c.deny_cgroups, 1, "/sys/fs/cgroup/x") &&
+		   list_is(&c.deny_units, 1, "frr.service") && c.compat_exclude &&
+		   list_is(&c.audit_comms, 1, "nginx"),
+		   "deny =, [exclude] cgroup and unit, compat = exclude are read"))
+		show_error(&err);
+	check(!conf_is_empty(&c), "a conf with only those is not empty");
+	r = parse_str(&c, "[compat]\ncompat = report\n", &err);
+	check(r == 0 && !c.compat_exclude && c.deny_comms.n == 1, "a later compat = report wins");
+	check(conf_add_deny(&c, 'c', "gobgpd") == -EEXIST && conf_add_deny(&c, 'u', "a.service") == 0 &&
+	      conf_remove_deny(&c, 'g', "/sys/fs/cgroup//x") == 0 && c.deny_cgroups.n == 0,
+	      "deny rules are sets; cgroups compare normalized");
+	check(conf_add_exclude_kind(&c, 'g', "a/*.scope") == -EINVAL &&
+	      conf_add_deny(&c, 'g', "a/b*") == -EINVAL, "no pattern for exclude and deny");
+	check(conf_add_exclude_kind(&c, 'c', "sshd") == -EEXIST, "exclude --comm is the [exclude] comm list");
+	conf_free(&c);
+	check(conf_is_empty(&c), "conf_free clears deny, exclude and compat");
+	expect_error("an unknown compat mode", "[compat]\ncompat = sometimes\n", 2,
+		     "invalid compat \"sometimes\": give report (the default) or exclude");
+	expect_error("compat in upper case", "[compat]\ncompat = Exclude\n", 2, "invalid compat");
+	expect_error("a deny without a kind", "[compat]\ndeny = gobgpd\n", 2,
+		     "invalid deny \"gobgpd\": give comm:NAME, cgroup:PATH or unit:UNIT");
+	expect_error("deny = all", "[compat]\ndeny = all\n", 2, "invalid deny");
+	expect_error("a deny pattern", "[compat]\ndeny = cgroup:a/*.scope\n", 2,
+		     "invalid cgroup \"a/*.scope\": is a pattern");
+	expect_error("an exclude pattern", "[exclude]\ncgroup = a/b*\n", 2, "is a pattern");
+	expect_error("a deny of a bad comm", "[compat]\ndeny = comm:0123456789abcdef\n", 2,
+		     "invalid comm");
+	expect_error("an exclude of a socket unit", "[exclude]\nunit = a.socket\n", 2, "invalid unit");
+	expect_error("an unknown key in [compat]", "[compat]\nmode = exclude\n", 2,
+		     "unknown key 'mode' in [compat] (known: audit, deny, compat)");
 }
 
 static void test_parse_limits(void) {
@@ -660,6 +706,12 @@ static void fill_tricky_conf(struct mptcpify_conf *c) {
 	conf_add_unit(c, "bar\\x2dbaz.service");
 	conf_add_exclude(c, "sshd");
 	conf_add_exclude(c, " #");
+	conf_add_exclude_kind(c, 'g', "system.slice/a #b.service");
+	conf_add_exclude_kind(c, 'u', "backup.service");
+	conf_add_deny(c, 'c', " gobgpd");
+	conf_add_deny(c, 'g', "/sys/fs/cgroup/machine.slice");
+	conf_add_deny(c, 'u', "bird.service");
+	c->compat_exclude = true;
 	c->all = true;
 	c->metrics_dir = strdup("/var/lib/node exporter #1");
 	c->metrics_interval = 30;
@@ -695,6 +747,10 @@ static void test_canonical(void) {
 	check(strstr(text, "comm = \" lead\"\n") && strstr(text, "comm = \"a #b\"\n") &&
 	      strstr(text, "comm = iperf3\n") && strstr(text, "all = yes\n"),
 	      "values are quoted only when they need it");
+	check(strstr(text, "\n[compat]\ncompat = exclude\ndeny = comm: gobgpd\n"
+		     "deny = cgroup:/sys/fs/cgroup/machine.slice\ndeny = unit:bird.service\n") &&
+	      strstr(text, "cgroup = \"system.slice/a #b.service\"\nunit = backup.service\n"),
+	      "deny, compat and the [exclude] cgroups and units are written");
 	check(strstr(text, "\n[daemon]\nmetrics-dir = \"/var/lib/node exporter #1\"\n"
 		     "metrics-interval = 30\n") != NULL,
 	      "the [daemon] settings are written (mptcpify attach must not drop them)");
@@ -993,6 +1049,7 @@ int main(void) {
 	test_parse_quoting();
 	test_parse_errors();
 	test_daemon_settings();
+	test_deny_exclude_compat();
 	test_parse_limits();
 	test_add_remove();
 	test_canonical();
