@@ -54,7 +54,7 @@ static void check_accepted(const struct cli *c, char **argv, char *const *orig, 
 	CHECK(!c->pin_root || (c->pin_root[0] == '/' && from_argv(c->pin_root, orig, argc)));
 	CHECK(!c->config_dir || (c->config_dir[0] == '/' && from_argv(c->config_dir, orig, argc)));
 	if (c->cmd != CMD_ATTACH && c->cmd != CMD_DETACH && c->cmd != CMD_EXCLUDE &&
-	    c->cmd != CMD_AUDIT)
+	    c->cmd != CMD_AUDIT && c->cmd != CMD_DENY)
 		CHECK(!selectors && !c->runtime && !c->remove);
 	CHECK(!c->kernel || c->cmd == CMD_COMPAT);
 	if (c->cmd != CMD_MONITOR && c->cmd != CMD_OCI_HOOK)
@@ -74,8 +74,9 @@ static void check_accepted(const struct cli *c, char **argv, char *const *orig, 
 	case CMD_AUDIT:
 		CHECK((lists || c->all) && !c->all_rules && !c->own_cgroup);
 		break;
-	case CMD_EXCLUDE:
-		CHECK(c->n_comms > 0 && !c->n_cgroups && !c->n_units);
+	case CMD_EXCLUDE: case CMD_DENY:
+		/* Names, cgroups or units; never --all, --all-rules or --own-cgroup. */
+		CHECK(c->n_comms + c->n_cgroups + c->n_units > 0);
 		CHECK(!c->all && !c->all_rules && !c->own_cgroup);
 		break;
 	case CMD_MONITOR:
