@@ -7,7 +7,7 @@
 
 #include <linux/types.h>
 
-#define MPTCPIFY_ABI 5
+#define MPTCPIFY_ABI 6
 
 /* The kernel keeps 15 bytes of a task's name plus the NUL (TASK_COMM_LEN). */
 #define MPTCPIFY_COMM_LEN 16
@@ -83,7 +83,7 @@ struct mptcpify_config {
 	 * of its own, after the one that changed the counts above): verdicts
 	 * the hook cached per task under an older value are made again. */
 	__u32 generation;
-	/* Deny and exclude rules, compat = exclude (ABI 5; see "Deny, exclude"
+	/* Deny and exclude rules, compat = exclude (ABI 6; see "Deny, exclude"
 	 * below): the hook looks at none of their maps while these are 0. */
 	__u32 n_deny;         /* deny names (comm_deny) */
 	__u32 n_veto;         /* deny/exclude cgroup paths plus their live ids */
@@ -274,7 +274,7 @@ enum mptcpify_compat_stat {
 	MPTCPIFY_COMPAT_STAT_MAX,
 };
 
-/* ---- Deny, exclude by cgroup, compat = exclude (ABI 5).
+/* ---- Deny, exclude by cgroup, compat = exclude (ABI 6).
  *
  * The hook looks at these only for sockets a rule selects (to leave them
  * TCP), and for stream sockets that ask for IPPROTO_MPTCP themselves (to

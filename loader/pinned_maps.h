@@ -23,7 +23,7 @@ enum state_map {
 	MAP_AUDIT_COMMS,
 	MAP_AUDIT_CGROUPS,
 	MAP_COMPAT_STATS,
-	/* ABI 5: deny, exclude by cgroup, compat = exclude */
+	/* ABI 6: deny, exclude by cgroup, compat = exclude */
 	MAP_DENY,
 	MAP_VETO_PATHS,
 	MAP_VETOES,

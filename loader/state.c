@@ -440,33 +440,79 @@ int link_prog_info(int link_fd, struct bpf_link_info *li, struct bpf_prog_info *
 	return bpf_obj_get_info_by_fd(prog_fd, pi, &len) < 0 ? -errno : 0;
 }
 
-/* A map pin lost while the link survived (someone removed it by hand): find
- * the map through the attached program and pin it again, so that the CLI
- * never edits a map the running program does not use. */
-static int repin_map_from_link(int link_fd, const char *name, const char *path)
-{
-	struct bpf_link_info li = {};
-	struct bpf_prog_info pi = {};
-	__u32 len, ids[16], n;
-	int r;
+/* Up to this many maps per program: the socket hook uses about twenty. */
+#define MAX_PROG_MAPS 64
 
-	pi.nr_map_ids = ELEMENTSOF(ids);
+/* The maps program prog_fd uses, by id, into ids[MAX_PROG_MAPS]: how many. */
+static int prog_map_ids(int prog_fd, __u32 *ids)
+{
+	struct bpf_prog_info pi = {};
+	__u32 len = sizeof(pi);
+
+	pi.nr_map_ids = MAX_PROG_MAPS;
 	pi.map_ids = (__u64)(unsigned long)ids;
-	r = link_prog_info(link_fd, &li, &pi);
-	if (r < 0)
-		return r;
-	n = pi.nr_map_ids < ELEMENTSOF(ids) ? pi.nr_map_ids : ELEMENTSOF(ids);
-	for (__u32 i = 0; i < n; i++) {
+	if (bpf_obj_get_info_by_fd(prog_fd, &pi, &len) < 0)
+		return -errno;
+	return pi.nr_map_ids < MAX_PROG_MAPS ? pi.nr_map_ids : MAX_PROG_MAPS;
+}
+
+static int pin_named_map(int prog_fd, const char *name, const char *path)
+{
+	__u32 ids[MAX_PROG_MAPS];
+	int n = prog_map_ids(prog_fd, ids);
+
+	for (int i = 0; i < n; i++) {
 		struct bpf_map_info mi = {};
+		__u32 len = sizeof(mi);
 		_cleanup_close_ int fd = bpf_map_get_fd_by_id(ids[i]);
 
-		len = sizeof(mi);
 		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &mi, &len) < 0)
 			continue;
 		if (strcmp(mi.name, name) == 0)
 			return bpf_obj_pin(fd, path) < 0 ? -errno : 0;
 	}
-	return -ENOENT;
+	return n < 0 ? n : -ENOENT;
+}
+
+/* A map pin lost while the link survived (someone removed it by hand, or an
+ * upgrade was killed): find the map through the attached programs and pin
+ * it again, so that the CLI never edits a map the running programs do not
+ * use. The socket hook's first; the audit rules are used only by the socket
+ * option programs, whose pins a load replaces last (compat_pins.c). */
+static int repin_map_from_link(int link_fd, const char *name, const char *path)
+{
+	static const char *const others[] = { "prog_audset", "link_refset" };
+	struct bpf_link_info li = {};
+	__u32 len = sizeof(li);
+	int r = -ENOENT;
+
+	if (bpf_obj_get_info_by_fd(link_fd, &li, &len) == 0) {
+		_cleanup_close_ int prog_fd = bpf_prog_get_fd_by_id(li.prog_id);
+
+		r = prog_fd < 0 ? -errno : pin_named_map(prog_fd, name, path);
+	}
+	for (size_t i = 0; r == -ENOENT && i < ELEMENTSOF(others); i++) {
+		_cleanup_close_ int fd = -1, prog_fd = -1;
+		char p[PATH_MAX];
+
+		pin_path(p, sizeof(p), others[i]);
+		fd = bpf_obj_get(p);
+		if (fd < 0)
+			continue;
+		len = sizeof(li);
+		memset(&li, 0, sizeof(li));
+		if (strncmp(others[i], "link_", 5) == 0) {
+			if (bpf_obj_get_info_by_fd(fd, &li, &len) < 0)
+				continue;
+			prog_fd = bpf_prog_get_fd_by_id(li.prog_id);
+		} else {
+			prog_fd = fd;
+			fd = -1;
+		}
+		if (prog_fd >= 0)
+			r = pin_named_map(prog_fd, name, path);
+	}
+	return r;
 }
 
 static int open_pins(struct state *s, bool write, bool repin)
@@ -507,15 +553,21 @@ static int open_pins(struct state *s, bool write, bool repin)
 static bool link_uses_map(int link_fd, int map_fd)
 {
 	struct bpf_link_info li = {};
-	struct bpf_prog_info pi = {};
 	struct bpf_map_info mi = {};
-	__u32 ids[16], len = sizeof(mi);
+	__u32 ids[MAX_PROG_MAPS], len = sizeof(mi);
+	_cleanup_close_ int prog_fd = -1;
+	int n;
 
-	pi.nr_map_ids = ELEMENTSOF(ids);
-	pi.map_ids = (__u64)(unsigned long)ids;
-	if (bpf_obj_get_info_by_fd(map_fd, &mi, &len) < 0 || link_prog_info(link_fd, &li, &pi) < 0)
+	if (bpf_obj_get_info_by_fd(map_fd, &mi, &len) < 0)
 		return true;  /* cannot tell: trust the pins */
-	for (__u32 i = 0; i < pi.nr_map_ids && i < ELEMENTSOF(ids); i++)
+	len = sizeof(li);
+	if (bpf_obj_get_info_by_fd(link_fd, &li, &len) < 0)
+		return true;
+	prog_fd = bpf_prog_get_fd_by_id(li.prog_id);
+	n = prog_fd < 0 ? -1 : prog_map_ids(prog_fd, ids);
+	if (n < 0)
+		return true;
+	for (int i = 0; i < n; i++)
 		if (ids[i] == mi.id)
 			return true;
 	return false;

@@ -8,7 +8,13 @@
  * configuration file are replaced by its path rules at the next apply.
  * ABI 3 -> 4: config gains a generation (the hook caches verdicts under it)
  * and name_filter is new: both are rebuilt from the rules; every rule map
- * keeps its layout. */
+ * keeps its layout.
+ * ABI 5 -> 6: config gains the deny and exclude fields, stats and
+ * compat_stats gain counters, retired_hits grows (rule numbers for deny and
+ * exclude paths); comm_deny, veto_paths, cgroup_vetoes and auto_exclude are
+ * new (empty: ABI 5 had no such rules). The audit rules (audit_config,
+ * audit_comms, audit_cgroups) and the refusals seen (sockopt_refused) keep
+ * their layout and are carried; so are the counters both layouts have. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +92,37 @@ static int convert_abi2_cgroup(const void *old, void *new)
 	return 0;
 }
 
+/* ABI 5's socket option state: audit rules and refusals, same layouts. */
+static int read_compat(const int map_fd[MAP__COUNT], struct migrated *m)
+{
+	struct bpf_map_info mi = {};
+	__u32 zero = 0, len = sizeof(mi);
+	int r = 0;
+
+	if (map_fd[MAP_AUDIT_CONFIG] >= 0 &&
+	    bpf_map_lookup_elem(map_fd[MAP_AUDIT_CONFIG], &zero, &m->audit) < 0)
+		return -errno;
+	if (map_fd[MAP_AUDIT_COMMS] >= 0)
+		r = read_hash(map_fd[MAP_AUDIT_COMMS], MPTCPIFY_COMM_LEN, sizeof(__u32),
+			      sizeof(__u32), NULL, &m->audit_comms, &m->n_audit_comms);
+	if (!r && map_fd[MAP_AUDIT_CGROUPS] >= 0)
+		r = read_hash(map_fd[MAP_AUDIT_CGROUPS], sizeof(__u64), sizeof(__u32),
+			      sizeof(__u32), NULL, &m->audit_cgroups, &m->n_audit_cgroups);
+	if (!r && map_fd[MAP_SO_REFUSED] >= 0)
+		r = read_hash(map_fd[MAP_SO_REFUSED], sizeof(struct mptcpify_sockopt_key),
+			      sizeof(struct mptcpify_sockopt_count),
+			      sizeof(struct mptcpify_sockopt_count), NULL, &m->refused, &m->n_refused);
+	if (!r && map_fd[MAP_COMPAT_STATS] >= 0 &&
+	    bpf_obj_get_info_by_fd(map_fd[MAP_COMPAT_STATS], &mi, &len) == 0 &&
+	    mi.value_size == sizeof(__u64)) {
+		m->compat_stats = calloc(MPTCPIFY_COMPAT_STAT_MAX, sizeof(__u64));
+		for (__u32 i = 0; m->compat_stats && i < mi.max_entries &&
+		     i < MPTCPIFY_COMPAT_STAT_MAX; i++)
+			bpf_map_lookup_elem(map_fd[MAP_COMPAT_STATS], &i, &m->compat_stats[i]);
+	}
+	return r;
+}
+
 int migrated_read(const int map_fd[MAP__COUNT], struct migrated *m)
 {
 	size_t pc_rule = map_ncpus() * sizeof(struct mptcpify_rule);
@@ -119,6 +156,8 @@ int migrated_read(const int map_fd[MAP__COUNT], struct migrated *m)
 		r = read_hash(map_fd[MAP_GLOBS], MPTCPIFY_CGROUP_PATH_LEN,
 			      sizeof(struct mptcpify_glob_dir), sizeof(struct mptcpify_glob_dir),
 			      NULL, &m->globs, &m->n_globs);
+	if (!r && m->abi >= 5)
+		r = read_compat(map_fd, m);
 	if (r)
 		return fail(EXIT_INTERNAL, "cannot read the pinned rules to upgrade them: %s",
 			    strerror(-r));
@@ -174,6 +213,27 @@ int migrated_restore(const struct migrated *m, struct mptcpify_bpf *skel)
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.stats), &i,
 					(char *)m->stats + i * map_ncpus() * sizeof(__u64), 0) < 0)
 			r = -errno;
+	if (!r)
+		r = write_all(bpf_map__fd(skel->maps.audit_comms), m->audit_comms, m->n_audit_comms);
+	if (!r)
+		r = write_all(bpf_map__fd(skel->maps.audit_cgroups), m->audit_cgroups,
+			      m->n_audit_cgroups);
+	if (!r)
+		r = write_all(bpf_map__fd(skel->maps.sockopt_refused), m->refused, m->n_refused);
+	/* Counts as read, so that list's and status's totals go on. */
+	if (!r && m->abi >= 5) {
+		struct mptcpify_audit_config a = m->audit;
+
+		a.n_comm = m->n_audit_comms;
+		a.n_cgroup = m->n_audit_cgroups;
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.audit_config), &zero, &a, 0) < 0)
+			r = -errno;
+	}
+	for (__u32 i = 0; !r && m->compat_stats && i < MPTCPIFY_COMPAT_STAT_MAX; i++)
+		if (m->compat_stats[i] &&
+		    bpf_map_update_elem(bpf_map__fd(skel->maps.compat_stats), &i,
+					&m->compat_stats[i], 0) < 0)
+			r = -errno;
 	if (!r && bpf_map_lookup_elem(cfg_fd, &zero, &cfg) < 0)
 		r = -errno;
 	if (!r) {
@@ -213,6 +273,10 @@ void migrated_free(struct migrated *m)
 	free_entries(m->cgroup, m->n_cgroup);
 	free_entries(m->paths, m->n_paths);
 	free_entries(m->globs, m->n_globs);
+	free_entries(m->audit_comms, m->n_audit_comms);
+	free_entries(m->audit_cgroups, m->n_audit_cgroups);
+	free_entries(m->refused, m->n_refused);
+	free(m->compat_stats);
 	free(m->retired);
 	free(m->stats);
 	memset(m, 0, sizeof(*m));

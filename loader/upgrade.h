@@ -24,6 +24,11 @@ struct migrated {
 	bool all;
 	struct migrated_entry *comm, *exclude, *cgroup, *paths, *globs;
 	size_t n_comm, n_exclude, n_cgroup, n_paths, n_globs;
+	/* ABI 5 on: audit rules, and the refusals seen so far. */
+	struct mptcpify_audit_config audit;
+	struct migrated_entry *audit_comms, *audit_cgroups, *refused;
+	size_t n_audit_comms, n_audit_cgroups, n_refused;
+	__u64 *compat_stats;       /* MPTCPIFY_COMPAT_STAT_MAX, or NULL */
 	__u64 *retired;            /* MPTCPIFY_MAX_RULE_NUMBER + 1, or NULL */
 	void *stats;               /* per-CPU values of every stat, or NULL */
 	unsigned n_stats;

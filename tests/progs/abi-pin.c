@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* abi3-pin / abi4-pin PIN_ROOT RULE...: pins the programs of MPTCPIFY_ABI 3
- * or 4 (tests/progs/abiN, that version's own BPF source) and their maps
+/* abi3-pin / abi4-pin / abi5-pin PIN_ROOT RULE...: pins the programs of
+ * MPTCPIFY_ABI 3, 4 or 5 (tests/progs/abiN, that version's own BPF source)
+ * and their maps
  * under PIN_ROOT as that version did: maps by name, config.abi = N, the
  * cgroup trackers as link_cgroup_mkdir/rmdir, backstop copies as
  * link_backstop1..3 where the kernel preempts inside the hook (preemption
- * mode full or lazy), the socket hook as "link", last. Built once per ABI
- * with -DABI=N (tests/progs/meson.build), for the upgrade tests.
+ * mode full or lazy), for ABI 5 the socket option programs as that
+ * version's loader pinned them (link_refset/link_refget; prog_aud* always,
+ * link_aud* while an audit rule exists), the socket hook as "link", last.
+ * Built once per ABI with -DABI=N (tests/progs/meson.build), for the
+ * upgrade tests.
  * RULE: comm=NAME, exclude=NAME or cgroup=PATH (an absolute path under
  * /sys/fs/cgroup, made a path rule selecting that cgroup), each with
- * ":saved" for a rule of the configuration file. */
+ * ":saved" for a rule of the configuration file; from ABI 5 also
+ * audit=NAME (an audit rule by name, flags as comm rules). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,8 +35,13 @@ typedef struct mptcpify_abi3_bpf skel_t;
 typedef struct mptcpify_abi4_bpf skel_t;
 #define skel_open mptcpify_abi4_bpf__open
 #define skel_load mptcpify_abi4_bpf__load
+#elif ABI == 5
+#include "mptcpify-abi5.skel.h"
+typedef struct mptcpify_abi5_bpf skel_t;
+#define skel_open mptcpify_abi5_bpf__open
+#define skel_load mptcpify_abi5_bpf__load
 #else
-#error "ABI must be 3 or 4"
+#error "ABI must be 3, 4 or 5"
 #endif
 _Static_assert(MPTCPIFY_ABI == ABI, "tests/progs/abiN/mptcpify.h is that ABI's");
 
@@ -42,6 +52,10 @@ static const char *const map_names[] = {
 	"cgroup_paths", "cgroup_globs", "retired_hits", "event_readers",
 #if ABI >= 4
 	"name_filter",
+#endif
+#if ABI >= 5
+	"sockopt_refused", "sockopt_audit", "audit_config", "audit_comms", "audit_cgroups",
+	"compat_stats",
 #endif
 };
 
@@ -75,15 +89,18 @@ static void set_name_bit(__u64 *words, const char *name)
 }
 #endif
 
+static const char *pin(char *buf, const char *root, const char *name)
+{
+	snprintf(buf, 4096, "%s/%s", root, name);
+	return buf;
+}
+
 static int pin_link(struct bpf_program *prog, const char *root, const char *name)
 {
 	struct bpf_link *link = bpf_program__attach(prog);
 	char p[4096];
 
-	if (!link)
-		return -1;
-	snprintf(p, sizeof(p), "%s/%s", root, name);
-	return bpf_link__pin(link, p);
+	return link ? bpf_link__pin(link, pin(p, root, name)) : -1;
 }
 
 int main(int argc, char **argv)
@@ -92,6 +109,9 @@ int main(int argc, char **argv)
 	static __u64 words[MPTCPIFY_NAME_FILTER_WORDS];
 #endif
 	struct mptcpify_config cfg = { .abi = ABI };
+#if ABI >= 5
+	struct mptcpify_audit_config audit = {};
+#endif
 	LIBBPF_OPTS(bpf_test_run_opts, run);
 	__u32 zero = 0, number = 0;
 	skel_t *skel;
@@ -148,6 +168,18 @@ int main(int argc, char **argv)
 			cfg.levels |= 1u << depth;
 			continue;
 		}
+#if ABI >= 5
+		if (strcmp(argv[i], "audit") == 0) {
+			char key[MPTCPIFY_COMM_LEN] = "";
+
+			strncpy(key, v, sizeof(key) - 1);
+			if (bpf_map_update_elem(bpf_map__fd(skel->maps.audit_comms), key, &flags,
+						BPF_NOEXIST) < 0)
+				return die("audit rule");
+			audit.n_comm++;
+			continue;
+		}
+#endif
 		if (add_name(bpf_map__fd(strcmp(argv[i], "comm") == 0 ? skel->maps.comm_rules :
 					 skel->maps.comm_exclude), v, flags) < 0)
 			return die("comm rule");
@@ -171,6 +203,22 @@ int main(int argc, char **argv)
 	if (pin_link(skel->progs.mptcpify_cgroup_mkdir, argv[1], "link_cgroup_mkdir") ||
 	    pin_link(skel->progs.mptcpify_cgroup_rmdir, argv[1], "link_cgroup_rmdir"))
 		return die("cgroup trackers");
+#if ABI >= 5
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.audit_config), &zero, &audit, 0) < 0)
+		return die("audit config");
+	if (bpf_program__pin(skel->progs.mptcpify_audset, pin(p, argv[1], "prog_audset")) ||
+	    bpf_program__pin(skel->progs.mptcpify_audget, pin(p, argv[1], "prog_audget")) ||
+	    bpf_program__pin(skel->progs.mptcpify_audsol, pin(p, argv[1], "prog_audsol")))
+		return die("audit programs");
+	if (audit.n_comm &&
+	    (pin_link(skel->progs.mptcpify_audset, argv[1], "link_audset") ||
+	     pin_link(skel->progs.mptcpify_audget, argv[1], "link_audget") ||
+	     pin_link(skel->progs.mptcpify_audsol, argv[1], "link_audsol")))
+		return die("audit links");
+	if (pin_link(skel->progs.mptcpify_refset, argv[1], "link_refset") ||
+	    pin_link(skel->progs.mptcpify_refget, argv[1], "link_refget"))
+		return die("refusal programs");
+#endif
 	if (run.retval >= 3 &&  /* preempt_dynamic_mode + 1: full 3, lazy 4 */
 	    (pin_link(skel->progs.mptcpify_back1, argv[1], "link_backstop1") ||
 	     pin_link(skel->progs.mptcpify_back2, argv[1], "link_backstop2") ||

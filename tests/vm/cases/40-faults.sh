@@ -166,27 +166,37 @@ test_fifty_daemon_restarts() {
 	kill_daemon
 }
 
-# An upgrade from ABI 2 killed at each step: old link pinned and its maps
-# not; new maps pinned and filled, new programs attached but not pinned;
-# everything pinned. The next command finishes it, with every rule.
-# timeout: 240
+# An upgrade from ABI 2 and from ABI 5 killed at each step: old link pinned
+# and its maps not; new maps pinned and filled, new programs attached but
+# not pinned; everything pinned. The next command finishes it, with every
+# rule (ABI 5's audit rule is used only by its socket option programs: the
+# next command finds it through their pins).
+# timeout: 300
 test_upgrade_killed_at_each_step() {
 	need_hook
-	local point
-	for point in upgrading loaded attached pinned; do
-		mptcpify unload >/dev/null 2>&1
-		rm -rf /etc/mptcpify
-		"$(prog abi2-pin)" /sys/fs/bpf/mptcpify comm=keepme comm=nevermp exclude=nevermp >/dev/null ||
-			fail "could not pin the ABI 2 state"
-		MPTCPIFY_TEST_CRASH=$point mptcpify attach --runtime --comm added >/tmp/crash.log 2>&1
-		assert_eq 137 "$?" "attach killed at '$point' during the upgrade"
-		expect_exit 0 mptcpify attach --runtime --comm second
-		assert_eq 1 "$(tracing_links)" "tracing links after a kill at '$point'"
-		assert_eq 1 "$(our_programs)" "socket programs after a kill at '$point'"
-		assert_eq 2 "$(our_trackers)" "cgroup tracking programs after a kill at '$point'"
-		assert_eq $MPTCP "$(proto_as keepme -4)" "keepme after a kill at '$point'"
-		assert_eq $MPTCP "$(proto_as second -4)" "second after a kill at '$point'"
-		assert_eq $TCP "$(proto_as nevermp -4)" "excluded nevermp after a kill at '$point'"
+	local abi point extra
+	for abi in 2 5; do
+		extra=
+		[ $abi = 5 ] && extra=audit=auditme
+		for point in upgrading loaded attached pinned; do
+			mptcpify unload >/dev/null 2>&1
+			rm -rf /etc/mptcpify
+			"$(prog abi$abi-pin)" /sys/fs/bpf/mptcpify comm=keepme comm=nevermp exclude=nevermp \
+				$extra >/dev/null || fail "could not pin the ABI $abi state"
+			MPTCPIFY_TEST_CRASH=$point mptcpify attach --runtime --comm added >/tmp/crash.log 2>&1
+			assert_eq 137 "$?" "attach killed at '$point' during the upgrade from ABI $abi"
+			expect_exit 0 mptcpify attach --runtime --comm second
+			assert_eq 1 "$(tracing_links)" "tracing links after a kill at '$point' (ABI $abi)"
+			assert_eq 1 "$(our_programs)" "socket programs after a kill at '$point' (ABI $abi)"
+			assert_eq 2 "$(our_trackers)" "cgroup tracking programs after a kill at '$point' (ABI $abi)"
+			assert_eq $MPTCP "$(proto_as keepme -4)" "keepme after a kill at '$point' (ABI $abi)"
+			assert_eq $MPTCP "$(proto_as second -4)" "second after a kill at '$point' (ABI $abi)"
+			assert_eq $TCP "$(proto_as nevermp -4)" "excluded nevermp after a kill at '$point' (ABI $abi)"
+			[ $abi = 5 ] || continue
+			mptcpify --json list | grep -q '"kind":"audit","comm":"auditme"' ||
+				fail "the audit rule was lost after a kill at '$point': $(mptcpify --json list)"
+			assert_eq 3 "$(audit_links)" "audit links after a kill at '$point'"
+		done
 	done
 }
 
