@@ -20,34 +20,47 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define SOCK_STREAM 1
+#define SOCK_DGRAM 2
 #define SOCK_TYPE_MASK 0xf
 #define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
 #define E2BIG_ 7
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mptcpify_config);
-} config SEC(".maps");
+/* ---- Maps.
+ *
+ * The hook's hot data are globals, each in a data section of its own: libbpf
+ * makes each section a one-entry array map, and the program reads it with a
+ * direct load instead of a map lookup (ABI 5). config and name_filter are
+ * pinned like the other maps (state.c), cgroup_verdicts is not. */
+
+/* Settings the CLI changes at run time; pinned as "config". */
+struct mptcpify_config config SEC(".data.config") = {};
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MPTCPIFY_MAX_COMM_RULES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, char[MPTCPIFY_COMM_LEN]);
-	__type(value, struct mptcpify_rule);
+	__type(value, struct mptcpify_name_rule);
 } comm_rules SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MPTCPIFY_MAX_EXCLUDES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, char[MPTCPIFY_COMM_LEN]);
-	__type(value, struct mptcpify_rule);
+	__type(value, struct mptcpify_name_rule);
 } comm_exclude SEC(".maps");
+
+/* The hits of name rules and excludes, by the slot their value names. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MPTCPIFY_NAME_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} name_hits SEC(".maps");
 
 /* Preallocated: the mkdir() program below adds to it, and must not meet
  * ENOMEM from an empty element cache there. */
@@ -83,11 +96,20 @@ struct {
 	__type(value, __u64);
 } retired_hits SEC(".maps");
 
+/* The hits of path rules and patterns, by rule number. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MPTCPIFY_STAT_MAX);
+	__uint(max_entries, MPTCPIFY_MAX_RULE_NUMBER + 1);
 	__type(key, __u32);
 	__type(value, __u64);
+} rule_hits SEC(".maps");
+
+/* One block of counters per program copy (MPTCPIFY_COPY_*). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MPTCPIFY_STAT_COPIES);
+	__type(key, __u32);
+	__type(value, struct mptcpify_stats);
 } stats SEC(".maps");
 
 /* One bounded ring buffer per reader (the daemon, each `monitor`), created
@@ -114,6 +136,16 @@ struct {
 	__array(values, struct event_ring);
 } events SEC(".maps");
 
+/* The slots of "events" that may hold a ring; pinned as "event_mask". */
+__u32 event_mask SEC(".data.readers") = 0;
+
+/* Name filter, pinned as "name_filter" (see "Deciding cheaply" below). */
+__u64 name_filter[MPTCPIFY_NAME_FILTER_WORDS] SEC(".data.names") = {};
+
+/* Cached cgroup verdicts, not pinned (see "Deciding cheaply" below). */
+#define CGV_SLOTS_SHIFT 12
+__u64 cgroup_verdicts[1 << CGV_SLOTS_SHIFT] SEC(".data.verdicts") = {};
+
 /* Per-netns MPTCP state lives in net_generic(net, mptcp_pernet_id), private
  * to net/mptcp/ctrl.c. Debian builds with KALLSYMS_ALL, so the id's address is
  * known; __weak keeps the program loadable where it is not. MPTCP cannot be a
@@ -122,19 +154,18 @@ struct {
 extern const void mptcp_pernet_id __ksym __weak;
 __u32 mptcp_id_plus1;
 
-static __always_inline void count(__u32 stat)
+/* This copy's block of counters, on this CPU. Plain additions: the kernel
+ * runs a copy at most once at a time on a CPU (a task preempted inside it
+ * keeps the others out), and no other program writes the block. */
+static __always_inline struct mptcpify_stats *stats_of(__u32 copy)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
-
-	/* Atomic even though per-CPU: a preempting task on the same CPU may run
-	 * this program in between, and the load test checks exact sums. */
-	if (v)
-		__sync_fetch_and_add(v, 1);
+	return bpf_map_lookup_elem(&stats, &copy);
 }
 
-static __always_inline void hit(__u64 *hits)
+static __always_inline void count(struct mptcpify_stats *st, __u32 stat)
 {
-	__sync_fetch_and_add(hits, 1);
+	if (st)
+		st->n[stat]++;
 }
 
 /* Casts a kernel address to a read-only pointer to the kernel type btf_id
@@ -171,60 +202,107 @@ static __always_inline int mptcp_enabled_here(struct task_struct *task)
 	return pernet->mptcp_enabled != 0;
 }
 
+/* ---- Ending the chain.
+ *
+ * update_socket_protocol()'s own body returns the protocol it was given, and
+ * the socket layer then picks the protocol: for protocol 0, the first entry
+ * registered for the family and type (inet_create(), inet6_create()), which
+ * for AF_INET and AF_INET6 is TCP for SOCK_STREAM and UDP for SOCK_DGRAM,
+ * both entries marked permanent, which nothing registered later can come
+ * before. So for those, and for any non-zero protocol, we know what the
+ * kernel will do, and returning it makes the same socket (SO_PROTOCOL alike)
+ * while ending the chain of fmod_ret programs: the trampoline stops at the
+ * first non-zero return. Our backstop copies (below) then only run when the
+ * primary was skipped, and a declined socket costs one program. Where the
+ * answer is not known (protocol 0 of other families, raw sockets), 0.
+ * What changes: LSMs and tracers after us see 6 or 17 where 0 was asked
+ * (docs/hook-chain.md). */
+static __always_inline int kernel_choice(bool inet, int kind, int protocol)
+{
+	if (protocol)
+		return protocol;
+	return inet && kind == SOCK_DGRAM ? IPPROTO_UDP : inet && kind == SOCK_STREAM ? IPPROTO_TCP : 0;
+}
+
+/* What a declined socket() gets: the kernel's own choice, or 0 while another
+ * tool's program is attached after ours in the chain (config.chain_ends,
+ * mirrored in config.hot). */
+static __always_inline int decline(bool inet, int kind, int protocol)
+{
+	if (!(*(volatile __u32 *)&config.hot & MPTCPIFY_HOT_CHAIN))
+		return 0;
+	return kernel_choice(inet, kind, protocol);
+}
+
 /* ---- Deciding cheaply.
  *
  * Most socket() calls of a machine come from tasks no rule selects, so the
  * hook is built to say "no" in a few dozen instructions whatever the number
- * of rules and the depth of the caller's cgroup:
+ * of rules and the depth of the caller's cgroup. First the primary's memo
+ * of its last verdict on this CPU (below, "Verdicts, and the memo"); when
+ * the caller is not the memo's:
  * - names: the task's name is read as two words straight from the task; a
  *   bitmap with one bit per hash of every rule and exclude name (name_filter,
- *   kept by user space) tells in one array lookup that no name rule can
- *   match; only names whose bit is set are looked up in the hash maps;
+ *   kept by user space) tells in one load that no name rule can match; only
+ *   names whose bit is set are looked up in the hash maps;
  * - cgroups: the verdict for the caller's cgroup, made by walking its
  *   ancestors, is cached in cgroup_verdicts (a direct-mapped array indexed by
- *   a hash of the cgroup id), one word per cgroup holding the id, the rules'
- *   generation it was made under (config.generation, bumped by user space
- *   after every change of the rules) and the depth of the selecting
+ *   the low bits of the cgroup id), one word per cgroup holding the id, the
+ *   rules' generation it was made under (config.verdict_tag, changed by user
+ *   space after every change of the rules) and the depth of the selecting
  *   ancestor. A word is written and read in one access, so tasks racing on
  *   a slot never see half of each other's entry; a collision only costs a
  *   walk. A cgroup id is never reused, and a task that moves to another
  *   cgroup looks up that cgroup's slot: nothing needs to be invalidated
- *   besides the generation. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MPTCPIFY_NAME_FILTER_WORDS);
-	__type(key, __u32);
-	__type(value, __u64);
-} name_filter SEC(".maps");
-
-#define CGV_SLOTS_SHIFT 12
-#define CGV_VALID (1ULL << 63)
+ *   besides the generation.
+ * A later "deny" rule fits the same path at no cost to the common case: a
+ * deny name is one more bit in name_filter (and a flag in its rule), a deny
+ * cgroup one more verdict in the cached word (a bit is left for it), and a
+ * deny verdict one more kind in the memo (enum verdict_kind). */
+/* The word's layout: include/mptcpify.h, MPTCPIFY_CGV_*; bit 61 is free (a
+ * deny verdict). */
 #define CGV_SELECTED (1ULL << 62)
 #define CGV_LEVEL_SHIFT 56       /* 5 bits: the selecting ancestor's depth */
-#define CGV_GEN_SHIFT 32         /* 24 bits of the generation */
-#define CGV_GEN_MASK 0xffffffULL
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1 << CGV_SLOTS_SHIFT);
-	__type(key, __u32);
-	__type(value, __u64);
-} cgroup_verdicts SEC(".maps");
-
-/* The rule that selected the caller, when one did. */
-struct choice {
-	__u64 *hits;
-	__u64 rule_cgroup;    /* MPTCPIFY_REASON_CGROUP: the selected ancestor */
-	__u16 reason;
+/* ---- Verdicts, and the memo.
+ *
+ * A verdict is a kind and an index: the slot of a name rule's hits, or the
+ * number of a cgroup rule. The primary keeps its last verdict on each CPU in
+ * its block of counters (struct mptcpify_memo), with what it was made from:
+ * the task's name, its cgroup id, and config.verdict_tag, which user space
+ * changes after every change of the rules. A verdict depends on nothing
+ * else (whether MPTCP is on in the task's network namespace is read each
+ * time a socket is rewritten), so a socket() whose name, cgroup and tag are
+ * the memo's gets the memo's verdict: for a task making sockets in a row,
+ * the decision costs a few comparisons. Only the primary writes and reads
+ * the memo, and the kernel never runs it twice at once on a CPU (its
+ * recursion guard): no copy sees another's half-written memo. What the
+ * kernel itself changes in the rules never needs to reach a memo: it adds
+ * the ids of new cgroups and removes those of removed ones, and no task can
+ * be in a cgroup before it exists or after it is gone. */
+#define VERDICT_KIND_SHIFT 16
+#define VERDICT_INDEX 0xffff
+enum verdict_kind {
+	VERDICT_DECLINED = 1,   /* not selected: left alone */
+	VERDICT_EXCLUDED,       /* a name excluded: left alone, the exclude's hit */
+	VERDICT_COMM,           /* selected by a name rule (index: its slot) */
+	VERDICT_CGROUP,         /* selected by a path rule or pattern (index: its number) */
+	VERDICT_CGROUP_ID,      /* selected by a cgroup selected by id (run): not memoized */
+	VERDICT_ALL,            /* system-wide mode */
 };
 
-/* Walks the caller's ancestors at the depths that hold rules (user space
- * keeps the set in cfg->levels): one helper call and one lookup each. Level
- * 0 is the root; a task deeper than the bound is only matched through its
- * first MPTCPIFY_MAX_CGROUP_DEPTH levels. The depth found, or -1. */
-static __always_inline int walk_cgroups(const struct mptcpify_config *cfg, struct choice *c)
+static __always_inline __u32 verdict(enum verdict_kind kind, __u32 index)
 {
-	__u32 levels = cfg->levels;
+	return (__u32)kind << VERDICT_KIND_SHIFT | (index & VERDICT_INDEX);
+}
+
+/* Walks the caller's ancestors at the depths that hold rules (user space
+ * keeps the set in config.levels): one helper call and one lookup each.
+ * Level 0 is the root; a task deeper than the bound is only matched through
+ * its first MPTCPIFY_MAX_CGROUP_DEPTH levels. The depth found, or -1. */
+static __always_inline int walk_cgroups(struct mptcpify_memo *m)
+{
+	__u32 levels = config.levels;
 
 	for (int level = 0; level <= MPTCPIFY_MAX_CGROUP_DEPTH; level++) {
 		struct mptcpify_cgroup_rule *h;
@@ -239,65 +317,70 @@ static __always_inline int walk_cgroups(const struct mptcpify_config *cfg, struc
 			break;
 		h = bpf_map_lookup_elem(&cgroup_rules, &id);
 		if (h) {
-			c->hits = &h->hits;
-			c->rule_cgroup = id;
-			c->reason = MPTCPIFY_REASON_CGROUP;
+			m->ancestor = id;
+			m->verdict = h->number ? verdict(VERDICT_CGROUP, h->number) :
+						 verdict(VERDICT_CGROUP_ID, 0);
 			return level;
 		}
 	}
 	return -1;
 }
 
-static __always_inline void choose_by_cgroup(const struct mptcpify_config *cfg,
-					     struct task_struct *task, __u32 generation,
-					     bool primary, struct choice *c)
+/* Cgroup ids are handed out in sequence: their low bits spread them. */
+static __always_inline __u32 cgv_slot(__u64 id)
 {
-	__u64 id = task->cgroups->dfl_cgrp->kn->id;
-	__u32 slot = (id * 0x9e3779b97f4a7c15ULL) >> (64 - CGV_SLOTS_SHIFT);
-	__u64 want = CGV_VALID | ((generation & CGV_GEN_MASK) << CGV_GEN_SHIFT) | id;
-	__u64 *e = bpf_map_lookup_elem(&cgroup_verdicts, &slot);
+	return id & ((1 << CGV_SLOTS_SHIFT) - 1);
+}
+
+/* The verdict for the caller's cgroup (m->cgroup) when cgroup_verdicts
+ * does not say "not selected" under the current rules (the tag in m): the
+ * cached selecting ancestor's rule, else a walk of its ancestors, then
+ * cached. */
+static __noinline void choose_by_cgroup(__u32 copy, struct mptcpify_memo *m)
+{
+	__u64 id = m->cgroup, want = m->tag | id;
+	__u64 *e = &cgroup_verdicts[cgv_slot(id)];
+	__u64 got = *(volatile __u64 *)e;
 	int level;
 
-	if (id >> 32)  /* does not fit a slot: walk every time */
-		e = NULL;
-	if (e) {
-		__u64 got = *(volatile __u64 *)e;
+	/* An id of more than 32 bits does not fit a word (its high bits
+	 * would pass for generation bits): never cached, always walked. */
+	if ((got & ~(CGV_SELECTED | (0x1fULL << CGV_LEVEL_SHIFT))) == want && !(id >> 32)) {
+		struct mptcpify_cgroup_rule *h;
+		__u64 anc = bpf_get_current_ancestor_cgroup_id((got >> CGV_LEVEL_SHIFT) & 0x1f);
 
-		if ((got & ~(CGV_SELECTED | (0x1fULL << CGV_LEVEL_SHIFT))) == want) {
-			struct mptcpify_cgroup_rule *h;
-			__u64 anc;
-
-			if (!(got & CGV_SELECTED))
-				return;
-			anc = bpf_get_current_ancestor_cgroup_id((got >> CGV_LEVEL_SHIFT) & 0x1f);
-			h = bpf_map_lookup_elem(&cgroup_rules, &anc);
-			if (h) {
-				c->hits = &h->hits;
-				c->rule_cgroup = anc;
-				c->reason = MPTCPIFY_REASON_CGROUP;
-				return;
-			}
-			/* The rule went away; the generation follows: walk. */
+		h = bpf_map_lookup_elem(&cgroup_rules, &anc);
+		if (h) {
+			m->ancestor = anc;
+			m->verdict = h->number ? verdict(VERDICT_CGROUP, h->number) :
+						 verdict(VERDICT_CGROUP_ID, 0);
+			return;
 		}
+		/* The rule went away; the generation follows: walk. */
 	}
-	if (primary)
-		count(MPTCPIFY_STAT_CGROUP_WALKS);
-	level = walk_cgroups(cfg, c);
-	if (e)
+	if (copy == MPTCPIFY_COPY_PRIMARY)
+		count(stats_of(copy), MPTCPIFY_STAT_CGROUP_WALKS);
+	level = walk_cgroups(m);
+	if (!(id >> 32))
 		*(volatile __u64 *)e = level < 0 ? want :
 			want | CGV_SELECTED | ((__u64)(level & 0x1f) << CGV_LEVEL_SHIFT);
 }
 
-static __always_inline bool name_may_have_rule(const __u64 *name)
+/* The name's verdict, where name_filter says that a rule may have it:
+ * excluded, selected, or left as it is (declined). */
+static __noinline void choose_by_name(struct mptcpify_memo *m)
 {
-	__u32 bit = mptcpify_name_hash(name[0], name[1]);
-	__u32 word = bit / 64;
-	__u64 *w = bpf_map_lookup_elem(&name_filter, &word);
+	__u64 name[2] = { m->w0, m->w1 };
+	struct mptcpify_name_rule *r;
 
-	return w && (*w >> (bit % 64)) & 1;
+	if (config.n_exclude && (r = bpf_map_lookup_elem(&comm_exclude, name)))
+		m->verdict = verdict(VERDICT_EXCLUDED, r->slot);
+	else if (!config.all && config.n_comm && (r = bpf_map_lookup_elem(&comm_rules, name)))
+		m->verdict = verdict(VERDICT_COMM, r->slot);
 }
 
-static __always_inline void emit_to(__u32 slot, const struct mptcpify_event *ev)
+static __always_inline void emit_to(__u32 slot, const struct mptcpify_event *ev,
+				    struct mptcpify_stats *st)
 {
 	void *ring = bpf_map_lookup_elem(&events, &slot);
 	struct mptcpify_event *e;
@@ -306,7 +389,7 @@ static __always_inline void emit_to(__u32 slot, const struct mptcpify_event *ev)
 		return;  /* no reader in this slot */
 	e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
 	if (!e) {
-		count(MPTCPIFY_STAT_EVENTS_LOST);
+		count(st, MPTCPIFY_STAT_EVENTS_LOST);
 		return;
 	}
 	__builtin_memcpy(e, ev, sizeof(*e));
@@ -318,51 +401,137 @@ static __always_inline void emit_to(__u32 slot, const struct mptcpify_event *ev)
 			   BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
-/* Whether a slot may hold a reader's ring: readers write their owner entry
- * before the ring and remove the ring before clearing it, so a slot without
- * an owner has no ring. Plain array lookups, cheaper than looking up the
- * rings themselves (an array of maps). */
-static __always_inline bool reader_in(__u32 slot)
+/* One record per reader. event_mask holds the slots that may have a ring:
+ * readers set their bit before putting their ring in and clear it after
+ * taking it out, so one load tells that nobody reads (no daemon, no
+ * monitor), and then no event is even made. */
+static __noinline void emit(unsigned long long *ctx, struct task_struct *task,
+			    const struct mptcpify_memo *m, struct mptcpify_stats *st)
 {
-	const struct mptcpify_reader *owner = bpf_map_lookup_elem(&event_readers, &slot);
-
-	return owner && owner->pid;
-}
-
-static __always_inline void emit(struct task_struct *task, __u16 family, int type,
-				 const struct choice *c)
-{
-	__u64 pid_tgid;
-	struct mptcpify_event ev;
-
-	/* Nobody reading (no daemon, no monitor): the event is not even made. */
-	if (!(reader_in(0) || reader_in(1) || reader_in(2) || reader_in(3) ||
-	      reader_in(4) || reader_in(5) || reader_in(6) || reader_in(7)))
-		return;
-	pid_tgid = bpf_get_current_pid_tgid();
-	ev = (struct mptcpify_event){
+	__u32 kind = m->verdict >> VERDICT_KIND_SHIFT;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 mask = *(volatile __u32 *)&event_mask;
+	struct mptcpify_event ev = {
 		.cgroup_id = bpf_get_current_cgroup_id(),
-		.rule_cgroup_id = c->rule_cgroup,
 		.pid = (__u32)pid_tgid,
 		.tgid = pid_tgid >> 32,
-		.family = family,
-		.reason = c->reason,
-		.type = type,
+		.family = (int)ctx[0],
+		.type = (int)ctx[1],
 	};
 
-	((__u64 *)ev.comm)[0] = ((__u64 *)task->comm)[0];
-	((__u64 *)ev.comm)[1] = ((__u64 *)task->comm)[1] & mptcpify_name_last_word_mask();
+	if (kind == VERDICT_COMM) {
+		ev.reason = MPTCPIFY_REASON_COMM;
+	} else if (kind == VERDICT_ALL) {
+		ev.reason = MPTCPIFY_REASON_ALL;
+	} else {
+		ev.reason = MPTCPIFY_REASON_CGROUP;
+		ev.rule_cgroup_id = m->ancestor;
+	}
+	((__u64 *)ev.comm)[0] = m->w0;
+	((__u64 *)ev.comm)[1] = m->w1;
 	/* One call per slot, each with a constant key: MPTCPIFY_MAX_READERS. */
-	emit_to(0, &ev);
-	emit_to(1, &ev);
-	emit_to(2, &ev);
-	emit_to(3, &ev);
-	emit_to(4, &ev);
-	emit_to(5, &ev);
-	emit_to(6, &ev);
-	emit_to(7, &ev);
+	if (mask & 0x01) emit_to(0, &ev, st);
+	if (mask & 0x02) emit_to(1, &ev, st);
+	if (mask & 0x04) emit_to(2, &ev, st);
+	if (mask & 0x08) emit_to(3, &ev, st);
+	if (mask & 0x10) emit_to(4, &ev, st);
+	if (mask & 0x20) emit_to(5, &ev, st);
+	if (mask & 0x40) emit_to(6, &ev, st);
+	if (mask & 0x80) emit_to(7, &ev, st);
 }
 _Static_assert(MPTCPIFY_MAX_READERS == 8, "emit() has one emit_to() per reader slot");
+
+/* What a declined TCP socket() gets (see decline()). */
+static __always_inline int decline_tcp(void)
+{
+	return *(volatile __u32 *)&config.hot & MPTCPIFY_HOT_CHAIN ? IPPROTO_TCP : 0;
+}
+
+static __always_inline void hit(void *map, __u32 index)
+{
+	__u64 *h = bpf_map_lookup_elem(map, &index);
+
+	/* Atomic: two copies on one CPU (a preempted primary, a backstop)
+	 * may count the same rule. */
+	if (h)
+		__sync_fetch_and_add(h, 1);
+}
+
+/* Does what verdict m says. A selected socket becomes MPTCP unless MPTCP
+ * is off in the task's network namespace; it is counted by the copy that
+ * rewrites, and only then: hits are sockets rewritten, once each even
+ * where a backstop does it. What the primary sees is counted by it only. */
+static __noinline int act(unsigned long long *ctx, struct task_struct *task, __u32 copy,
+			  struct mptcpify_stats *st, const struct mptcpify_memo *m)
+{
+	__u32 kind = m->verdict >> VERDICT_KIND_SHIFT, index = m->verdict & VERDICT_INDEX;
+
+	if (kind == VERDICT_EXCLUDED && copy == MPTCPIFY_COPY_PRIMARY) {
+		hit(&name_hits, index);
+		count(st, MPTCPIFY_STAT_EXCLUDED);
+	}
+	if (kind == VERDICT_DECLINED || kind == VERDICT_EXCLUDED)
+		return decline_tcp();
+	if (!mptcp_enabled_here(task)) {
+		if (copy == MPTCPIFY_COPY_PRIMARY)
+			count(st, MPTCPIFY_STAT_NETNS_OFF);
+		return decline_tcp();
+	}
+	if (kind == VERDICT_COMM) {
+		hit(&name_hits, index);
+	} else if (kind == VERDICT_CGROUP) {
+		hit(&rule_hits, index);
+	} else if (kind == VERDICT_CGROUP_ID) {
+		struct mptcpify_cgroup_rule *h = bpf_map_lookup_elem(&cgroup_rules, &m->ancestor);
+
+		if (h)
+			__sync_fetch_and_add(&h->hits, 1);
+	} else {
+		count(st, MPTCPIFY_STAT_ALL_HITS);
+	}
+	count(st, MPTCPIFY_STAT_REWRITTEN);
+	if (copy != MPTCPIFY_COPY_PRIMARY)
+		count(st, MPTCPIFY_STAT_BACKSTOP);
+	if (*(volatile __u32 *)&event_mask)
+		emit(ctx, task, m, st);
+	return IPPROTO_MPTCP;
+}
+
+/* Decides for a TCP socket() from the rules, into m (the primary's memo, or
+ * a backstop's own), then acts on it. */
+static __noinline int decide(unsigned long long *ctx, struct task_struct *task, __u32 copy,
+			     struct mptcpify_stats *st, struct mptcpify_memo *m)
+{
+	__u32 hot = *(volatile __u32 *)&config.hot;
+
+	/* The tag is read before the rules, so that a change made meanwhile
+	 * leaves the verdict stale rather than wrong. */
+	m->tag = *(volatile __u64 *)&config.verdict_tag;
+	m->w0 = *(__u64 *)&task->comm[0];
+	m->w1 = *(__u64 *)&task->comm[8] & mptcpify_name_last_word_mask();
+	m->cgroup = task->cgroups->dfl_cgrp->kn->id;
+	m->verdict = verdict(VERDICT_DECLINED, 0);
+	if (hot & MPTCPIFY_HOT_NAMES) {
+		__u32 bit = mptcpify_name_hash(m->w0, m->w1);
+
+		if ((name_filter[bit / 64] >> (bit % 64)) & 1)
+			choose_by_name(m);
+	}
+	if (m->verdict == verdict(VERDICT_DECLINED, 0) && hot & MPTCPIFY_HOT_ALL)
+		m->verdict = verdict(VERDICT_ALL, 0);
+	if (m->verdict == verdict(VERDICT_DECLINED, 0) && hot & MPTCPIFY_HOT_CGROUP) {
+		__u64 id = m->cgroup;
+
+		/* Cached, not selected: one comparison (else the slow half). */
+		if (*(volatile __u64 *)&cgroup_verdicts[cgv_slot(id)] != (m->tag | id) || (id >> 32))
+			choose_by_cgroup(copy, m);
+	}
+	if (m->verdict >> VERDICT_KIND_SHIFT == VERDICT_CGROUP_ID)
+		m->tag = 0;  /* its hits need the rule itself: not memoized */
+	if (m->verdict == verdict(VERDICT_DECLINED, 0))
+		return decline_tcp();
+	return act(ctx, task, copy, st, m);
+}
 
 /* The socket hook's body. The kernel runs a tracing program only where that
  * same program is not running already on the CPU (its recursion guard), and
@@ -370,83 +539,52 @@ _Static_assert(MPTCPIFY_MAX_READERS == 8, "emit() has one emit_to() per reader s
  * it runs again: meanwhile every socket() on that CPU skips the program. So
  * on such kernels the same body is attached several times, as separate
  * programs with guards of their own ("backstops", run after the primary):
- * a socket stays TCP only if every copy is held at once. Returning 0 lets
- * the next copy (and any other tool's fmod_ret program) run; the first copy
- * that rewrites ends the chain. Only the primary counts what it sees, so
- * counters mean the same with or without backstops. */
-static __always_inline int hook(int family, int type, int protocol, bool primary)
+ * a socket stays TCP only if every copy is held at once. A copy that decides
+ * (rewrites, or declines with the chain ending at us) ends the chain; the
+ * next copy only runs when this one was skipped, or returned 0. Only the
+ * primary counts what it sees, so counters mean the same with or without
+ * backstops.
+ * The common case, a TCP socket() of a task that made the last one on this
+ * CPU, or of another with the same name in the same cgroup, is the memo's;
+ * everything else is in the subprograms above. */
+static const __u32 copy_key[MPTCPIFY_STAT_COPIES] = { 0, 1, 2, 3, 4 };
+_Static_assert(MPTCPIFY_STAT_COPIES == 5, "a key for each copy's block of counters");
+_Static_assert((AF_INET6 & ~8) == AF_INET, "one test for both families");
+
+static __always_inline int hook(unsigned long long *ctx, const __u32 copy)
 {
-	const struct mptcpify_config *cfg;
+	int family = ctx[0], kind = (int)ctx[1] & SOCK_TYPE_MASK, protocol = ctx[2];
+	bool inet = (family & ~8) == AF_INET;   /* AF_INET or AF_INET6 */
+	struct mptcpify_stats *st;
+	struct mptcpify_memo *m;
 	struct task_struct *task;
-	struct choice c = {};
-	const __u32 zero = 0;
-	__u32 generation;
 
-	if ((family != AF_INET && family != AF_INET6) ||
-	    (type & SOCK_TYPE_MASK) != SOCK_STREAM ||
-	    (protocol != 0 && protocol != IPPROTO_TCP))
-		return 0;
-	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg)
-		return 0;
-	if (primary)
-		count(MPTCPIFY_STAT_SEEN);
-	/* Read before the rules, so that a change made meanwhile leaves a
-	 * cached verdict stale rather than wrong. */
-	generation = *(volatile const __u32 *)&cfg->generation;
+	/* Candidates: AF_INET/AF_INET6 stream sockets asking for TCP. */
+	if (!inet || kind != SOCK_STREAM || (protocol != 0 && protocol != IPPROTO_TCP))
+		return decline(inet, kind, protocol);
+	st = bpf_map_lookup_elem(&stats, &copy_key[copy]);
 	task = bpf_get_current_task_btf();
+	if (copy != MPTCPIFY_COPY_PRIMARY || !st) {
+		struct mptcpify_memo own;
 
-	if (cfg->n_comm || cfg->n_exclude) {
-		/* The name as rule keys hold it: NUL padded, at most 15 bytes. */
-		__u64 name[2] = {
-			((__u64 *)task->comm)[0],
-			((__u64 *)task->comm)[1] & mptcpify_name_last_word_mask(),
-		};
-
-		if (name_may_have_rule(name)) {
-			struct mptcpify_rule *h;
-
-			if (cfg->n_exclude && (h = bpf_map_lookup_elem(&comm_exclude, name))) {
-				if (primary) {
-					hit(&h->hits);
-					count(MPTCPIFY_STAT_EXCLUDED);
-				}
-				return 0;
-			}
-			if (!cfg->all && cfg->n_comm && (h = bpf_map_lookup_elem(&comm_rules, name))) {
-				c.hits = &h->hits;
-				c.reason = MPTCPIFY_REASON_COMM;
-			}
-		}
+		return decide(ctx, task, copy, st, &own);
 	}
-	if (cfg->all)
-		c.reason = MPTCPIFY_REASON_ALL;
-	if (!c.reason && cfg->n_cgroup)
-		choose_by_cgroup(cfg, task, generation, primary, &c);
-	if (!c.reason)
-		return 0;
-	if (!mptcp_enabled_here(task)) {
-		if (primary)
-			count(MPTCPIFY_STAT_NETNS_OFF);
-		return 0;
-	}
-	/* Counted by the copy that rewrites, and only then: hits are sockets
-	 * rewritten, once each even where a backstop does it. */
-	if (c.hits)
-		hit(c.hits);
-	else if (c.reason == MPTCPIFY_REASON_ALL)
-		count(MPTCPIFY_STAT_ALL_HITS);
-	count(MPTCPIFY_STAT_REWRITTEN);
-	if (!primary)
-		count(MPTCPIFY_STAT_BACKSTOP);
-	emit(task, family, type, &c);
-	return IPPROTO_MPTCP;
+	st->n[MPTCPIFY_STAT_SEEN]++;
+	m = &st->memo;
+	if (m->w0 != *(__u64 *)&task->comm[0] ||
+	    m->w1 != (*(__u64 *)&task->comm[8] & mptcpify_name_last_word_mask()) ||
+	    m->cgroup != task->cgroups->dfl_cgrp->kn->id ||
+	    m->tag != *(volatile __u64 *)&config.verdict_tag)
+		return decide(ctx, task, copy, st, m);
+	if (m->verdict == verdict(VERDICT_DECLINED, 0))
+		return decline_tcp();
+	return act(ctx, task, copy, st, m);
 }
 
 SEC("fmod_ret/update_socket_protocol")
 int BPF_PROG(mptcpify_socket, int family, int type, int protocol)
 {
-	return hook(family, type, protocol, true);
+	return hook(ctx, MPTCPIFY_COPY_PRIMARY);
 }
 
 /* MPTCPIFY_BACKSTOPS copies; program names stay within the kernel's 15
@@ -454,20 +592,21 @@ int BPF_PROG(mptcpify_socket, int family, int type, int protocol)
 SEC("fmod_ret/update_socket_protocol")
 int BPF_PROG(mptcpify_back1, int family, int type, int protocol)
 {
-	return hook(family, type, protocol, false);
+	return hook(ctx, 1);
 }
 
 SEC("fmod_ret/update_socket_protocol")
 int BPF_PROG(mptcpify_back2, int family, int type, int protocol)
 {
-	return hook(family, type, protocol, false);
+	return hook(ctx, 2);
 }
 
 SEC("fmod_ret/update_socket_protocol")
 int BPF_PROG(mptcpify_back3, int family, int type, int protocol)
 {
-	return hook(family, type, protocol, false);
+	return hook(ctx, 3);
 }
+_Static_assert(MPTCPIFY_BACKSTOPS == 3, "one program per backstop copy");
 
 /* Run once by user space (BPF_PROG_RUN) after loading: records MPTCP's
  * pernet id for mptcp_enabled_here(), and returns the kernel's current
@@ -525,11 +664,11 @@ static __always_inline void select_new(__u64 id, __u32 number, __u32 flags)
 	long err = bpf_map_update_elem(&cgroup_rules, &id, &v, BPF_NOEXIST);
 
 	if (err == -E2BIG_) {
-		count(MPTCPIFY_STAT_CGROUP_FULL);
+		count(stats_of(MPTCPIFY_COPY_TRACKERS), MPTCPIFY_STAT_CGROUP_FULL);
 		return;
 	}
 	if (!err)
-		count(MPTCPIFY_STAT_CGROUP_ADDED);
+		count(stats_of(MPTCPIFY_COPY_TRACKERS), MPTCPIFY_STAT_CGROUP_ADDED);
 }
 
 /* Whether n bytes at src equal want (NUL padded): copied into a zeroed
@@ -565,7 +704,6 @@ SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(mptcpify_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
 	const __u32 zero = 0;
-	const struct mptcpify_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	struct mptcpify_path_rule *exact;
 	struct mptcpify_glob_dir *dir;
 	struct path_scratch *sc;
@@ -573,7 +711,7 @@ int BPF_PROG(mptcpify_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	__u64 id;
 	long n;
 
-	if (!cfg || !cfg->n_cgroup || BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+	if (!config.n_cgroup || BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
 		return 0;
 	sc = bpf_map_lookup_elem(&scratch, &zero);
 	if (!sc)
@@ -584,7 +722,7 @@ int BPF_PROG(mptcpify_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	if (n <= 1)
 		return 0;
 	if (n > MPTCPIFY_CGROUP_PATH_MAX + 1) {  /* may have been cut: no rule can match */
-		count(MPTCPIFY_STAT_PATH_TOO_LONG);
+		count(stats_of(MPTCPIFY_COPY_TRACKERS), MPTCPIFY_STAT_PATH_TOO_LONG);
 		return 0;
 	}
 	len = n - 1;

@@ -40,7 +40,8 @@ typedef int (*path_rule_visit_fn)(const struct path_rule *pr, uint32_t number, u
 				  void *userdata);
 int path_rules_foreach(struct state *s, path_rule_visit_fn fn, void *userdata);
 
-/* The retired hits of rule number (cgroups removed since). */
+/* The hits of rule number that its live cgroup ids do not hold: those of
+ * cgroups removed since, and (ABI 5) all the hook counted by number. */
 uint64_t path_rule_retired_hits(struct state *s, uint32_t number);
 
 #endif

@@ -16,6 +16,9 @@ enum state_map {
 	MAP_RETIRED,
 	MAP_READERS,
 	MAP_NAMES,                /* ABI 4 */
+	MAP_NAME_HITS,            /* ABI 5 */
+	MAP_EVENT_MASK,           /* ABI 5 */
+	MAP_RULE_HITS,            /* ABI 5 */
 	MAP__COUNT,
 };
 
