@@ -217,21 +217,18 @@ static __always_inline int mptcp_enabled_here(struct task_struct *task)
  * answer is not known (protocol 0 of other families, raw sockets), 0.
  * What changes: LSMs and tracers after us see 6 or 17 where 0 was asked
  * (docs/hook-chain.md). */
-static __always_inline int kernel_choice(bool inet, int kind, int protocol)
-{
-	if (protocol)
-		return protocol;
-	return inet && kind == SOCK_DGRAM ? IPPROTO_UDP : inet && kind == SOCK_STREAM ? IPPROTO_TCP : 0;
-}
-
-/* What a declined socket() gets: the kernel's own choice, or 0 while another
- * tool's program is attached after ours in the chain (config.chain_ends,
- * mirrored in config.hot). */
 static __always_inline int decline(bool inet, int kind, int protocol)
 {
+	/* Protocol 0 of another family or type: the kernel's default is not
+	 * ours to name; 0 whatever the chain (no load of the config). */
+	if (!protocol && !(inet && kind == SOCK_DGRAM))
+		return 0;
+	/* Else the kernel's own choice, unless another tool's program is
+	 * attached after ours in the chain (config.chain_ends, mirrored in
+	 * config.hot). A TCP socket never comes here (decline_tcp()). */
 	if (!(*(volatile __u32 *)&config.hot & MPTCPIFY_HOT_CHAIN))
 		return 0;
-	return kernel_choice(inet, kind, protocol);
+	return protocol ? protocol : IPPROTO_UDP;
 }
 
 /* ---- Deciding cheaply.
