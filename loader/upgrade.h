@@ -16,7 +16,14 @@
 
 struct migrated_entry {
 	void *key;
-	void *value;   /* in the new map's layout */
+	void *value;   /* in the new map's layout; a struct migrated_name for names */
+};
+
+/* A comm rule or exclude: its value (the slot is given when written) and
+ * its hits, summed over the CPUs. */
+struct migrated_name {
+	struct mptcpify_name_rule rule;
+	__u64 hits;
 };
 
 struct migrated {
@@ -25,7 +32,7 @@ struct migrated {
 	struct migrated_entry *comm, *exclude, *cgroup, *paths, *globs;
 	size_t n_comm, n_exclude, n_cgroup, n_paths, n_globs;
 	__u64 *retired;            /* MPTCPIFY_MAX_RULE_NUMBER + 1, or NULL */
-	void *stats;               /* per-CPU values of every stat, or NULL */
+	__u64 *stats;              /* [stat * CPUs + cpu], or NULL */
 	unsigned n_stats;
 };
 

@@ -1,43 +1,89 @@
-# Upgrade across a change of the pinned maps (MPTCPIFY_ABI 2 -> 3): the
-# state of the previous version, pinned by tests/progs/abi2-pin (that
-# version's own BPF program), is replaced keeping every rule.
+# Upgrade across a change of the pinned maps (MPTCPIFY_ABI 2, 3, 4 -> 5): the
+# state of each version that shipped, pinned by its own BPF programs
+# (tests/progs/abi2-pin, abi3-pin, abi4-pin), is replaced keeping every rule
+# and its hits.
 # boot: a (one of the groups CI boots side by side: tests/vm/meson.build)
 
-test_upgrade_from_abi2_keeps_every_rule() {
+# expected_backstops: how many backstop copies this kernel gets (the storm
+# test's rule: where a task can be preempted inside the hook).
+expected_backstops() {
+	case $MPTCPIFY_VM_SERIES:$(cat /proc/cmdline) in
+	6.12:*preempt=full*|7.*) echo 3 ;;
+	6.12:*) echo 0 ;;
+	*) backstop_links ;;
+	esac
+}
+
+# hits_of KIND NAME: a rule's hits in `list --json` (KIND comm/exclude:
+# NAME is the comm; cgroup: the path).
+hits_of() {
+	local field=comm
+	[ "$1" = cgroup ] && field=cgroup
+	mptcpify --json list | tr '{' '\n' | grep "\"kind\":\"$1\",\"$field\":\"$2\"" |
+		sed -n 's/.*"hits":\([0-9]*\).*/\1/p'
+}
+
+# upgrade_from ABI: the state of that ABI, pinned by its own programs
+# (tests/progs/abiN-pin), with hits counted by them, is replaced by this
+# version's in place: every rule with its hits and its saved mark, the
+# file's cgroup as a path rule (ABI 2 had cgroup ids only: its runtime one
+# stays an id rule), the old programs and backstops detached, the new ones
+# attached, ending the chain.
+upgrade_from() {
+	local abi=$1 i
 	need_hook
 	mkdir -p /sys/fs/cgroup/testup /sys/fs/cgroup/testfilecg /etc/mptcpify
-	# The file as the previous version wrote it, and its live state.
 	printf '[select]\ncomm = savedcomm\ncomm = nevermp\ncgroup = /sys/fs/cgroup/testfilecg\n[exclude]\ncomm = nevermp\n' \
 		>/etc/mptcpify/mptcpify.conf
-	"$(prog abi2-pin)" /sys/fs/bpf/mptcpify comm=rtcomm comm=savedcomm:saved comm=nevermp:saved \
+	"$(prog abi$abi-pin)" /sys/fs/bpf/mptcpify comm=rtcomm comm=savedcomm:saved comm=nevermp:saved \
 		exclude=nevermp:saved cgroup=/sys/fs/cgroup/testup \
-		cgroup=/sys/fs/cgroup/testfilecg:saved || fail "could not pin the ABI 2 state"
-	assert_eq $MPTCP "$(proto_as rtcomm -4)" "rtcomm under the ABI 2 program"
-	assert_eq 1 "$(tracing_links)" "tracing links before the upgrade"
-	# Reading only: the old state is named, and how to upgrade it.
+		cgroup=/sys/fs/cgroup/testfilecg:saved || fail "could not pin the ABI $abi state"
+	assert_eq 1 "$(tracing_links)" "socket hook links of ABI $abi"
+	# Hits counted by the old programs: 3 rtcomm, 2 in testup, 1 exclude.
+	for i in 1 2 3; do
+		assert_eq $MPTCP "$(proto_as rtcomm -4)" "rtcomm under the ABI $abi program"
+	done
+	for i in 1 2; do
+		assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testup)" "testup under the ABI $abi program"
+	done
+	assert_eq $TCP "$(proto_as nevermp -4)" "excluded nevermp under the ABI $abi program"
 	expect_exit 11 mptcpify list
 	grep -q "older mptcpify" "$LAST_OUT" || fail "list does not say why"
 	# Any changing command upgrades; this one also applies the file.
 	expect_exit 0 mptcpify attach --comm another
-	assert_eq 1 "$(tracing_links)" "tracing links after the upgrade"
-	[ -e /sys/fs/bpf/mptcpify/cgroup_paths ] || fail "the new maps are not pinned"
 	ls /sys/fs/bpf/mptcpify
+	assert_eq 1 "$(tracing_links)" "socket hook links after the upgrade"
+	assert_eq "$(expected_backstops)" "$(backstop_links)" "backstops after the upgrade"
+	# Loaded programs: the hook and its trackers, the old ones freed (the
+	# kernel may take a moment after the last link goes).
+	wait_until 10 sh -c '[ "$(bpftool prog show | grep -c "name mptcpify_socket")" = 1 ] &&
+		[ "$(bpftool prog show | grep -c "name mptcpify_cgroup")" = 2 ]' ||
+		fail "programs loaded after the upgrade: $(bpftool prog show | grep -c 'name mptcpify')"
+	for p in name_hits event_mask name_filter; do
+		[ -e /sys/fs/bpf/mptcpify/$p ] || fail "pin $p missing after the upgrade"
+	done
+	mptcpify list
+	assert_eq 3 "$(hits_of comm rtcomm)" "rtcomm's hits, kept"
+	assert_eq 2 "$(hits_of cgroup /sys/fs/cgroup/testup)" "testup's hits, kept"
+	assert_eq 1 "$(hits_of exclude nevermp)" "the exclude's hits, kept"
+	mptcpify --json list | grep -q '"comm":"rtcomm","hits":3,"saved":false' ||
+		fail "rtcomm lost its runtime mark"
+	mptcpify --json list | grep -q '"comm":"savedcomm","hits":0,"saved":true' ||
+		fail "savedcomm lost its saved mark"
 	for c in rtcomm savedcomm another; do
 		assert_eq $MPTCP "$(proto_as $c -4)" "comm $c after the upgrade"
 	done
 	cp "$(prog sockprobe)" /tmp/nevermp
 	assert_eq $TCP "$(/tmp/nevermp -4 | sed -n 's/^protocol=//p')" "excluded nevermp"
-	assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testup)" "runtime cgroup rule of ABI 2 (by id)"
+	assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testup)" "runtime cgroup rule of ABI $abi"
 	assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testfilecg)" "the file's cgroup"
-	# The file's cgroup is a path rule now: it follows re-creation.
 	rmdir /sys/fs/cgroup/testfilecg && mkdir /sys/fs/cgroup/testfilecg
 	assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testfilecg)" "the file's cgroup, re-created"
-	mptcpify list
-	mptcpify --json list | grep -q '"comm":"rtcomm","hits":[1-9][0-9]*,"saved":false' ||
-		fail "rtcomm lost its hits or its runtime mark: $(mptcpify --json list)"
-	mptcpify --json list | grep -q '"cgroup":"/sys/fs/cgroup/testfilecg","pattern":false,"live_cgroups":1' ||
-		fail "the file's cgroup is not a path rule"
-	# Once is enough: a second command finds this ABI's pins.
+	assert_eq 4 "$(hits_of comm rtcomm)" "rtcomm's hits, counting on"
+	assert_eq 3 "$(hits_of cgroup /sys/fs/cgroup/testup)" "testup's hits, counting on"
+	assert_eq 2 "$(hits_of exclude nevermp)" "the exclude's hits, counting on"
+	mptcpify --json status | grep -q '"ends_at_mptcpify":true' ||
+		fail "the upgraded hook does not end the chain: $(mptcpify --json status)"
 	expect_exit 0 mptcpify attach --runtime --comm third
 	assert_eq 1 "$(tracing_links)" "tracing links after a second command"
 	expect_exit 0 mptcpify unload
@@ -45,3 +91,7 @@ test_upgrade_from_abi2_keeps_every_rule() {
 	[ -e /sys/fs/bpf/mptcpify ] && fail "unload left pins: $(ls /sys/fs/bpf/mptcpify)"
 	return 0
 }
+
+test_upgrade_from_abi2_keeps_every_rule() { upgrade_from 2; }
+test_upgrade_from_abi3_keeps_every_rule_and_hit() { upgrade_from 3; }
+test_upgrade_from_abi4_keeps_every_rule_and_hit() { upgrade_from 4; }

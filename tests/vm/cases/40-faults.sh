@@ -166,29 +166,51 @@ test_fifty_daemon_restarts() {
 	kill_daemon
 }
 
-# An upgrade from ABI 2 killed at each step: old link pinned and its maps
-# not; new maps pinned and filled, new programs attached but not pinned;
-# everything pinned. The next command finishes it, with every rule.
-# timeout: 240
-test_upgrade_killed_at_each_step() {
+# upgrade_killed_at_each_step ABI: an upgrade from that ABI (its state
+# pinned by its own programs, tests/progs/abiN-pin) killed at each step: old
+# link pinned and its maps not; new maps pinned and filled, new programs
+# attached but not pinned; everything pinned. The next command finishes it,
+# with every rule.
+upgrade_killed_at_each_step() {
 	need_hook
-	local point
+	local point abi=$1
 	for point in upgrading loaded attached pinned; do
 		mptcpify unload >/dev/null 2>&1
 		rm -rf /etc/mptcpify
-		"$(prog abi2-pin)" /sys/fs/bpf/mptcpify comm=keepme comm=nevermp exclude=nevermp >/dev/null ||
-			fail "could not pin the ABI 2 state"
+		if [ "$abi" = 2 ]; then
+			"$(prog abi2-pin)" /sys/fs/bpf/mptcpify comm=keepme comm=nevermp exclude=nevermp >/dev/null
+		else
+			mkdir -p /sys/fs/cgroup/testkill
+			"$(prog abi$abi-pin)" /sys/fs/bpf/mptcpify comm=keepme comm=nevermp exclude=nevermp \
+				cgroup=/sys/fs/cgroup/testkill >/dev/null
+		fi || fail "could not pin the ABI $abi state"
 		MPTCPIFY_TEST_CRASH=$point mptcpify attach --runtime --comm added >/tmp/crash.log 2>&1
 		assert_eq 137 "$?" "attach killed at '$point' during the upgrade"
 		expect_exit 0 mptcpify attach --runtime --comm second
 		assert_eq 1 "$(tracing_links)" "tracing links after a kill at '$point'"
-		assert_eq 1 "$(our_programs)" "socket programs after a kill at '$point'"
+		wait_until 10 sh -c '[ "$(bpftool prog show | grep -c "name mptcpify_socket")" = 1 ]' ||
+			fail "socket programs after a kill at '$point': $(our_programs)"
 		assert_eq 2 "$(our_trackers)" "cgroup tracking programs after a kill at '$point'"
 		assert_eq $MPTCP "$(proto_as keepme -4)" "keepme after a kill at '$point'"
 		assert_eq $MPTCP "$(proto_as second -4)" "second after a kill at '$point'"
 		assert_eq $TCP "$(proto_as nevermp -4)" "excluded nevermp after a kill at '$point'"
+		if [ "$abi" != 2 ]; then
+			# The path rule, kept and followed: only the cgroup
+			# trackers use its map.
+			assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testkill)" "path rule after a kill at '$point'"
+			rmdir /sys/fs/cgroup/testkill && mkdir /sys/fs/cgroup/testkill
+			assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testkill)" \
+				"path rule's cgroup made again after a kill at '$point'"
+		fi
 	done
 }
+
+# timeout: 240
+test_upgrade_killed_at_each_step() { upgrade_killed_at_each_step 2; }
+# From the ABI that shipped last (its backstops too, where the kernel
+# preempts), with a path rule, whose map only the cgroup trackers use.
+# timeout: 240
+test_upgrade_from_abi4_killed_at_each_step() { upgrade_killed_at_each_step 4; }
 
 # Each reader of events (the daemon, every monitor) has a ring buffer of
 # its own: all of them see every socket. A reader killed with -9 leaves
