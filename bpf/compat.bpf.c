@@ -89,7 +89,8 @@ struct {
 
 /* compat = exclude: the hook's settings, its marks of processes it
  * converted, and the table it reads (all defined in mptcpify.bpf.c). */
-extern config_map_t config SEC(".maps");
+/* mptcpify.bpf.c's global (its own section, pinned as "config"). */
+extern struct mptcpify_config config;
 extern auto_exclude_map_t auto_exclude SEC(".maps");
 extern converted_tasks_map_t converted_tasks SEC(".maps");
 
@@ -155,8 +156,6 @@ static __always_inline void record(void *map, struct mptcpify_sockopt_key *k, bo
  * the configuration is applied. When full, the program stays MPTCP. */
 static __always_inline void exclude_after_refusal(const struct mptcpify_sockopt_key *k)
 {
-	const __u32 zero = 0;
-	const struct mptcpify_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	struct mptcpify_auto_exclude v = {
 		.level = k->level, .optname = k->optname, .op = k->op, .error = k->error,
 	};
@@ -165,7 +164,7 @@ static __always_inline void exclude_after_refusal(const struct mptcpify_sockopt_
 	__u32 tgid;
 	long err;
 
-	if (!cfg || !(cfg->veto_flags & MPTCPIFY_VETO_F_COMPAT_EXCLUDE))
+	if (!(*(volatile __u32 *)&config.veto_flags & MPTCPIFY_VETO_F_COMPAT_EXCLUDE))
 		return;
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	mark = bpf_map_lookup_elem(&converted_tasks, &tgid);

@@ -21,35 +21,48 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define SOCK_STREAM 1
+#define SOCK_DGRAM 2
 #define SOCK_TYPE_MASK 0xf
 #define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
 #define E2BIG_ 7
 /* IPPROTO_MPTCP: include/mptcpify.h */
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mptcpify_config);
-} config SEC(".maps");
+/* ---- Maps.
+ *
+ * The hook's hot data are globals, each in a data section of its own: libbpf
+ * makes each section a one-entry array map, and the program reads it with a
+ * direct load instead of a map lookup (ABI 6). config and name_filter are
+ * pinned like the other maps (state.c), cgroup_verdicts is not. */
+
+/* Settings the CLI changes at run time; pinned as "config". */
+struct mptcpify_config config SEC(".data.config") = {};
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MPTCPIFY_MAX_COMM_RULES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, char[MPTCPIFY_COMM_LEN]);
-	__type(value, struct mptcpify_rule);
+	__type(value, struct mptcpify_name_rule);
 } comm_rules SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MPTCPIFY_MAX_EXCLUDES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, char[MPTCPIFY_COMM_LEN]);
-	__type(value, struct mptcpify_rule);
+	__type(value, struct mptcpify_name_rule);
 } comm_exclude SEC(".maps");
+
+/* The hits of name rules and excludes, by the slot their value names. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MPTCPIFY_NAME_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} name_hits SEC(".maps");
 
 /* Preallocated: the mkdir() program below adds to it, and must not meet
  * ENOMEM from an empty element cache there. */
@@ -85,11 +98,58 @@ struct {
 	__type(value, __u64);
 } retired_hits SEC(".maps");
 
+/* The hits of path rules and patterns, by rule number. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MPTCPIFY_STAT_MAX);
+	__uint(max_entries, MPTCPIFY_MAX_RULE_NUMBER + 1);
 	__type(key, __u32);
 	__type(value, __u64);
+} rule_hits SEC(".maps");
+
+/* Deny, exclude by cgroup, compat = exclude (include/mptcpify.h, "Deny,
+ * exclude"). Looked at only for sockets a rule selects, and for stream
+ * sockets asking for IPPROTO_MPTCP themselves, and only while config says
+ * they hold something (config.hot: MPTCPIFY_HOT_VETO, MPTCPIFY_HOT_DENY):
+ * the socket() of a task no rule selects pays nothing for them.
+ * - comm_deny: names never MPTCP, valued like comm_rules (their hits in
+ *   name_hits); their bits are in name_filter.
+ * - veto_paths: deny and exclude cgroup paths; the mkdir() program below
+ *   turns them into live ids in cgroup_vetoes, as it does for cgroup_paths.
+ * - cgroup_vetoes: those ids, with their hits.
+ * - auto_exclude, converted_tasks: compat = exclude (bpf/shared_maps.h);
+ *   the refusal programs of bpf/compat.bpf.c insert into auto_exclude. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MPTCPIFY_MAX_DENY);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, char[MPTCPIFY_COMM_LEN]);
+	__type(value, struct mptcpify_name_rule);
+} comm_deny SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MPTCPIFY_MAX_VETO_PATHS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, char[MPTCPIFY_CGROUP_PATH_LEN]);
+	__type(value, struct mptcpify_path_rule);
+} veto_paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MPTCPIFY_MAX_VETO_CGROUPS);
+	__type(key, __u64);
+	__type(value, struct mptcpify_cgroup_rule);
+} cgroup_vetoes SEC(".maps");
+
+auto_exclude_map_t auto_exclude SEC(".maps");
+converted_tasks_map_t converted_tasks SEC(".maps");
+
+/* One block of counters per program copy (MPTCPIFY_COPY_*). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MPTCPIFY_STAT_COPIES);
+	__type(key, __u32);
+	__type(value, struct mptcpify_stats);
 } stats SEC(".maps");
 
 /* One bounded ring buffer per reader (the daemon, each `monitor`), created
@@ -116,6 +176,16 @@ struct {
 	__array(values, struct event_ring);
 } events SEC(".maps");
 
+/* The slots of "events" that may hold a ring; pinned as "event_mask". */
+__u32 event_mask SEC(".data.readers") = 0;
+
+/* Name filter, pinned as "name_filter" (see "Deciding cheaply" below). */
+__u64 name_filter[MPTCPIFY_NAME_FILTER_WORDS] SEC(".data.names") = {};
+
+/* Cached cgroup verdicts, not pinned (see "Deciding cheaply" below). */
+#define CGV_SLOTS_SHIFT 12
+__u64 cgroup_verdicts[1 << CGV_SLOTS_SHIFT] SEC(".data.verdicts") = {};
+
 /* Per-netns MPTCP state lives in net_generic(net, mptcp_pernet_id), private
  * to net/mptcp/ctrl.c. Debian builds with KALLSYMS_ALL, so the id's address is
  * known. MPTCP cannot be a module, so the id is fixed at boot:
@@ -123,19 +193,18 @@ struct {
  * (0: unknown). */
 __u32 mptcp_id_plus1;
 
-static __always_inline void count(__u32 stat)
+/* This copy's block of counters, on this CPU. Plain additions: the kernel
+ * runs a copy at most once at a time on a CPU (a task preempted inside it
+ * keeps the others out), and no other program writes the block. */
+static __always_inline struct mptcpify_stats *stats_of(__u32 copy)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
-
-	/* Atomic even though per-CPU: a preempting task on the same CPU may run
-	 * this program in between, and the load test checks exact sums. */
-	if (v)
-		__sync_fetch_and_add(v, 1);
+	return bpf_map_lookup_elem(&stats, &copy);
 }
 
-static __always_inline void hit(__u64 *hits)
+static __always_inline void count(struct mptcpify_stats *st, __u32 stat)
 {
-	__sync_fetch_and_add(hits, 1);
+	if (st)
+		st->n[stat]++;
 }
 
 /* Casts a kernel address to a read-only pointer to the kernel type btf_id
@@ -172,106 +241,111 @@ static __always_inline int mptcp_enabled_here(struct task_struct *task)
 	return pernet->mptcp_enabled != 0;
 }
 
+/* ---- Ending the chain.
+ *
+ * update_socket_protocol()'s own body returns the protocol it was given, and
+ * the socket layer then picks the protocol: for protocol 0, the first entry
+ * registered for the family and type (inet_create(), inet6_create()), which
+ * for AF_INET and AF_INET6 is TCP for SOCK_STREAM and UDP for SOCK_DGRAM,
+ * both entries marked permanent, which nothing registered later can come
+ * before. So for those, and for any non-zero protocol, we know what the
+ * kernel will do, and returning it makes the same socket (SO_PROTOCOL alike)
+ * while ending the chain of fmod_ret programs: the trampoline stops at the
+ * first non-zero return. Our backstop copies (below) then only run when the
+ * primary was skipped, and a declined socket costs one program. Where the
+ * answer is not known (protocol 0 of other families, raw sockets), 0.
+ * What changes: LSMs and tracers after us see 6 or 17 where 0 was asked
+ * (docs/hook-chain.md). */
+static __always_inline int decline(bool inet, int kind, int protocol)
+{
+	/* Protocol 0 of another family or type: the kernel's default is not
+	 * ours to name; 0 whatever the chain (no load of the config). */
+	if (!protocol && !(inet && kind == SOCK_DGRAM))
+		return 0;
+	/* Else the kernel's own choice, unless another tool's program is
+	 * attached after ours in the chain (config.chain_ends, mirrored in
+	 * config.hot). A TCP socket never comes here (decline_tcp()). */
+	if (!(*(volatile __u32 *)&config.hot & MPTCPIFY_HOT_CHAIN))
+		return 0;
+	return protocol ? protocol : IPPROTO_UDP;
+}
+
 /* ---- Deciding cheaply.
  *
  * Most socket() calls of a machine come from tasks no rule selects, so the
  * hook is built to say "no" in a few dozen instructions whatever the number
- * of rules and the depth of the caller's cgroup:
+ * of rules and the depth of the caller's cgroup. First the primary's memo
+ * of its last verdict on this CPU (below, "Verdicts, and the memo"); when
+ * the caller is not the memo's:
  * - names: the task's name is read as two words straight from the task; a
  *   bitmap with one bit per hash of every rule and exclude name (name_filter,
- *   kept by user space) tells in one array lookup that no name rule can
- *   match; only names whose bit is set are looked up in the hash maps;
+ *   kept by user space) tells in one load that no name rule can match; only
+ *   names whose bit is set are looked up in the hash maps;
  * - cgroups: the verdict for the caller's cgroup, made by walking its
  *   ancestors, is cached in cgroup_verdicts (a direct-mapped array indexed by
- *   a hash of the cgroup id), one word per cgroup holding the id, the rules'
- *   generation it was made under (config.generation, bumped by user space
- *   after every change of the rules) and the depth of the selecting
+ *   the low bits of the cgroup id), one word per cgroup holding the id, the
+ *   rules' generation it was made under (config.verdict_tag, changed by user
+ *   space after every change of the rules) and the depth of the selecting
  *   ancestor. A word is written and read in one access, so tasks racing on
  *   a slot never see half of each other's entry; a collision only costs a
  *   walk. A cgroup id is never reused, and a task that moves to another
  *   cgroup looks up that cgroup's slot: nothing needs to be invalidated
- *   besides the generation. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MPTCPIFY_NAME_FILTER_WORDS);
-	__type(key, __u32);
-	__type(value, __u64);
-} name_filter SEC(".maps");
-
-#define CGV_SLOTS_SHIFT 12
-#define CGV_VALID (1ULL << 63)
+ *   besides the generation.
+ * Deny and exclude rules are looked at only once a rule selects (a deny
+ * name is one more bit in name_filter): their verdicts are more kinds in
+ * the memo (enum verdict_kind), so a task making sockets in a row pays for
+ * them once. */
+/* The word's layout: include/mptcpify.h, MPTCPIFY_CGV_*; bit 61 is free (a
+ * deny verdict). */
 #define CGV_SELECTED (1ULL << 62)
-#define CGV_VETO (1ULL << 61)    /* a deny or exclude rule covers the cgroup */
-#define CGV_LEVEL_SHIFT 56       /* 5 bits: the depth of the veto, else of the selecting ancestor */
-#define CGV_VERDICT (CGV_SELECTED | CGV_VETO | (0x1fULL << CGV_LEVEL_SHIFT))
-#define CGV_GEN_SHIFT 32         /* 24 bits of the generation */
-#define CGV_GEN_MASK 0xffffffULL
+#define CGV_LEVEL_SHIFT 56       /* 5 bits: the selecting ancestor's depth */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1 << CGV_SLOTS_SHIFT);
-	__type(key, __u32);
-	__type(value, __u64);
-} cgroup_verdicts SEC(".maps");
-
-/* ---- Deny, exclude by cgroup, compat = exclude (include/mptcpify.h, "Deny,
- * exclude"). Looked at only for sockets a rule selects, and for stream
- * sockets asking for IPPROTO_MPTCP themselves, and only while config says
- * they hold something (n_deny, n_veto, veto_flags): the socket() of a task
- * no rule selects pays nothing for them.
- * - comm_deny: names never MPTCP; their bits are in name_filter, so a name
- *   without a rule still costs one bitmap test.
- * - veto_paths: deny and exclude cgroup paths; the mkdir() program below
- *   turns them into live ids in cgroup_vetoes, as it does for cgroup_paths.
- * - cgroup_vetoes: those ids; the cgroup verdict cache holds their verdict
- *   too (CGV_VETO, walk_cgroups()).
- * - auto_exclude, converted_tasks: compat = exclude (bpf/shared_maps.h);
- *   the refusal programs of bpf/compat.bpf.c insert into auto_exclude. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, MPTCPIFY_MAX_DENY);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, char[MPTCPIFY_COMM_LEN]);
-	__type(value, struct mptcpify_rule);
-} comm_deny SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MPTCPIFY_MAX_VETO_PATHS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, char[MPTCPIFY_CGROUP_PATH_LEN]);
-	__type(value, struct mptcpify_path_rule);
-} veto_paths SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MPTCPIFY_MAX_VETO_CGROUPS);
-	__type(key, __u64);
-	__type(value, struct mptcpify_cgroup_rule);
-} cgroup_vetoes SEC(".maps");
-
-auto_exclude_map_t auto_exclude SEC(".maps");
-converted_tasks_map_t converted_tasks SEC(".maps");
-
-/* The rule that selected the caller, when one did. */
-struct choice {
-	__u64 *hits;
-	__u64 rule_cgroup;    /* MPTCPIFY_REASON_CGROUP: the selected ancestor */
-	__u16 reason;
+/* ---- Verdicts, and the memo.
+ *
+ * A verdict is a kind and an index: the slot of a name rule's hits, or the
+ * number of a cgroup rule. The primary keeps its last verdict on each CPU in
+ * its block of counters (struct mptcpify_memo), with what it was made from:
+ * the task's name, its cgroup id, and config.verdict_tag, which user space
+ * changes after every change of the rules. A verdict depends on nothing
+ * else (whether MPTCP is on in the task's network namespace is read each
+ * time a socket is rewritten), so a socket() whose name, cgroup and tag are
+ * the memo's gets the memo's verdict: for a task making sockets in a row,
+ * the decision costs a few comparisons. Only the primary writes and reads
+ * the memo, and the kernel never runs it twice at once on a CPU (its
+ * recursion guard): no copy sees another's half-written memo. What the
+ * kernel itself changes in the rules never needs to reach a memo: it adds
+ * the ids of new cgroups and removes those of removed ones, and no task can
+ * be in a cgroup before it exists or after it is gone. */
+#define VERDICT_KIND_SHIFT 16
+#define VERDICT_INDEX 0xffff
+enum verdict_kind {
+	VERDICT_DECLINED = 1,   /* not selected: left alone */
+	VERDICT_EXCLUDED,       /* a name excluded: left alone, the exclude's hit */
+	VERDICT_COMM,           /* selected by a name rule (index: its slot) */
+	VERDICT_CGROUP,         /* selected by a path rule or pattern (index: its number) */
+	VERDICT_CGROUP_ID,      /* selected by a cgroup selected by id (run): not memoized */
+	VERDICT_ALL,            /* system-wide mode */
+	/* Selected, but kept TCP (deny wins over every rule): */
+	VERDICT_DENY_NAME,      /* a deny name (index: its slot) */
+	VERDICT_DENY_CGROUP,    /* a deny cgroup rule (its live id: ancestor) */
+	VERDICT_EXCLUDE_CGROUP, /* an exclude cgroup rule (its live id: ancestor) */
 };
 
-/* The cgroup walks. Each is a global function, so the verifier checks it
- * once, and each returns at its first decisive hit: a single walk that
- * carried both answers (selected where, vetoed where) through all its
- * levels made the verifier follow every combination of the two and stop at
- * its limit of a million instructions (E2BIG) on 6.12 and 7.2.
- *
- * The shallowest level in LEVELS (bit N: depth N; 0 is the root) whose
- * ancestor of the caller a cgroup rule selects, or -1. A task deeper than
- * the bound is matched through its first MPTCPIFY_MAX_CGROUP_DEPTH levels. */
-__noinline int mptcpify_first_selecting(__u32 levels)
+static __always_inline __u32 verdict(enum verdict_kind kind, __u32 index)
 {
+	return (__u32)kind << VERDICT_KIND_SHIFT | (index & VERDICT_INDEX);
+}
+
+/* Walks the caller's ancestors at the depths that hold rules (user space
+ * keeps the set in config.levels): one helper call and one lookup each.
+ * Level 0 is the root; a task deeper than the bound is only matched through
+ * its first MPTCPIFY_MAX_CGROUP_DEPTH levels. The depth found, or -1. */
+static __always_inline int walk_cgroups(struct mptcpify_memo *m)
+{
+	__u32 levels = config.levels;
+
 	for (int level = 0; level <= MPTCPIFY_MAX_CGROUP_DEPTH; level++) {
+		struct mptcpify_cgroup_rule *h;
 		__u64 id;
 
 		if (!(levels >> level))
@@ -281,12 +355,61 @@ __noinline int mptcpify_first_selecting(__u32 levels)
 		id = bpf_get_current_ancestor_cgroup_id(level);
 		if (!id)
 			break;
-		if (bpf_map_lookup_elem(&cgroup_rules, &id))
+		h = bpf_map_lookup_elem(&cgroup_rules, &id);
+		if (h) {
+			m->ancestor = id;
+			m->verdict = h->number ? verdict(VERDICT_CGROUP, h->number) :
+						 verdict(VERDICT_CGROUP_ID, 0);
 			return level;
+		}
 	}
 	return -1;
 }
 
+/* Cgroup ids are handed out in sequence: their low bits spread them. */
+static __always_inline __u32 cgv_slot(__u64 id)
+{
+	return id & ((1 << CGV_SLOTS_SHIFT) - 1);
+}
+
+/* The verdict for the caller's cgroup (m->cgroup) when cgroup_verdicts
+ * does not say "not selected" under the current rules (the tag in m): the
+ * cached selecting ancestor's rule, else a walk of its ancestors, then
+ * cached. */
+static __noinline void choose_by_cgroup(__u32 copy, struct mptcpify_memo *m)
+{
+	__u64 id = m->cgroup, want = m->tag | id;
+	__u64 *e = &cgroup_verdicts[cgv_slot(id)];
+	__u64 got = *(volatile __u64 *)e;
+	int level;
+
+	/* An id of more than 32 bits does not fit a word (its high bits
+	 * would pass for generation bits): never cached, always walked. */
+	if ((got & ~(CGV_SELECTED | (0x1fULL << CGV_LEVEL_SHIFT))) == want && !(id >> 32)) {
+		struct mptcpify_cgroup_rule *h;
+		__u64 anc = bpf_get_current_ancestor_cgroup_id((got >> CGV_LEVEL_SHIFT) & 0x1f);
+
+		h = bpf_map_lookup_elem(&cgroup_rules, &anc);
+		if (h) {
+			m->ancestor = anc;
+			m->verdict = h->number ? verdict(VERDICT_CGROUP, h->number) :
+						 verdict(VERDICT_CGROUP_ID, 0);
+			return;
+		}
+		/* The rule went away; the generation follows: walk. */
+	}
+	if (copy == MPTCPIFY_COPY_PRIMARY)
+		count(stats_of(copy), MPTCPIFY_STAT_CGROUP_WALKS);
+	level = walk_cgroups(m);
+	if (!(id >> 32))
+		*(volatile __u64 *)e = level < 0 ? want :
+			want | CGV_SELECTED | ((__u64)(level & 0x1f) << CGV_LEVEL_SHIFT);
+}
+
+/* The cgroup walk for deny and exclude rules: a global function, so the
+ * verifier checks it once, returning at its first decisive hit (a single
+ * walk that carried the selection and the veto through all its levels made
+ * the verifier stop at its limit of a million instructions, E2BIG). */
 #define VETO_IS_DENY 0x100
 
 /* The shallowest level in VLEVELS at or below FROM whose ancestor a deny or
@@ -316,102 +439,68 @@ __noinline int mptcpify_first_veto(__u32 vlevels, int from, int deny_only)
 	return -1;
 }
 
-/* The verdict bits of a cgroup_verdicts word for the caller (user space
- * keeps the depths holding rules in cfg->levels, those of deny and exclude
- * rules in cfg->veto_levels): CGV_SELECTED when a cgroup rule selects,
- * CGV_VETO when a deny or exclude rule covers the caller; the level is that
- * of the veto if any (the shallowest deny, else the shallowest exclude: deny
- * wins), else that of the selecting ancestor. */
-static __always_inline __u64 walk_cgroups(const struct mptcpify_config *cfg)
+static __always_inline bool name_in_filter(__u64 w0, __u64 w1)
 {
-	__u32 levels = cfg->levels, vlevels = cfg->n_veto ? cfg->veto_levels : 0;
-	int sel = levels ? mptcpify_first_selecting(levels) : -1;
-	int veto = vlevels ? mptcpify_first_veto(vlevels, 0, 0) : -1;
+	__u32 bit = mptcpify_name_hash(w0, w1);
 
-	if (veto >= 0 && !(veto & VETO_IS_DENY)) {
-		/* An exclude: a deny deeper down still wins. */
-		int deny = mptcpify_first_veto(vlevels, (veto & 0x1f) + 1, 1);
-
-		if (deny >= 0)
-			veto = deny;
-	}
-	if (veto >= 0)
-		return CGV_VETO | ((__u64)(veto & 0x1f) << CGV_LEVEL_SHIFT) |
-			(sel >= 0 ? CGV_SELECTED : 0);
-	if (sel >= 0)
-		return CGV_SELECTED | ((__u64)(sel & 0x1f) << CGV_LEVEL_SHIFT);
-	return 0;
+	return (name_filter[bit / 64] >> (bit % 64)) & 1;
 }
 
-/* The verdict word of the caller's cgroup under generation: the cached one
- * when valid, else made by a walk and cached. A global function: the
- * verifier checks it once, not once per caller (the hook has three), and
- * the walk's outcomes do not multiply the callers' paths. */
-__noinline __u64 mptcpify_cgroup_word(__u32 generation, int primary)
+/* For a selected socket: the deny or exclude rule that keeps it TCP, if
+ * any, replaces the verdict in m. A deny name first, then the cgroup
+ * rules: the shallowest deny, else the shallowest exclude (deny wins). */
+static __noinline void choose_veto(struct mptcpify_memo *m)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 id = task->cgroups->dfl_cgrp->kn->id;
-	__u32 slot = (id * 0x9e3779b97f4a7c15ULL) >> (64 - CGV_SLOTS_SHIFT);
-	__u64 want = CGV_VALID | ((generation & CGV_GEN_MASK) << CGV_GEN_SHIFT) | id;
-	__u64 *e = bpf_map_lookup_elem(&cgroup_verdicts, &slot);
-	const __u32 zero = 0;
-	const struct mptcpify_config *cfg;
-	__u64 word;
-
-	if (id >> 32)  /* does not fit a slot: walk every time */
-		e = NULL;
-	if (e) {
-		word = *(volatile __u64 *)e;
-		if ((word & ~CGV_VERDICT) == want)
-			return word;
-	}
-	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg)
-		return want;
-	if (primary)
-		count(MPTCPIFY_STAT_CGROUP_WALKS);
-	word = want | walk_cgroups(cfg);
-	if (e)
-		*(volatile __u64 *)e = word;
-	return word;
-}
-
-static __always_inline void choose_by_cgroup(const struct mptcpify_config *cfg,
-					     struct task_struct *task, __u32 generation,
-					     bool primary, struct choice *c)
-{
-	__u64 word = mptcpify_cgroup_word(generation, primary);
-	struct mptcpify_cgroup_rule *h;
+	__u32 vlevels = config.n_veto ? config.veto_levels : 0;
+	struct mptcpify_cgroup_rule *v;
+	int level;
 	__u64 anc;
 
-	if (!(word & CGV_SELECTED))
-		return;
-	if (word & CGV_VETO) {
-		/* Selected, but a deny or exclude rule covers it: veto()
-		 * decides (the level is the veto's). */
-		c->reason = MPTCPIFY_REASON_CGROUP;
-		return;
+	if (config.n_deny && name_in_filter(m->w0, m->w1)) {
+		__u64 name[2] = { m->w0, m->w1 };
+		struct mptcpify_name_rule *r = bpf_map_lookup_elem(&comm_deny, name);
+
+		if (r) {
+			m->verdict = verdict(VERDICT_DENY_NAME, r->slot);
+			return;
+		}
 	}
-	anc = bpf_get_current_ancestor_cgroup_id((word >> CGV_LEVEL_SHIFT) & 0x1f);
-	h = bpf_map_lookup_elem(&cgroup_rules, &anc);
-	if (h) {
-		c->hits = &h->hits;
-		c->rule_cgroup = anc;
-		c->reason = MPTCPIFY_REASON_CGROUP;
+	if (!vlevels)
+		return;
+	level = mptcpify_first_veto(vlevels, 0, 0);
+	if (level < 0)
+		return;
+	if (!(level & VETO_IS_DENY)) {
+		/* An exclude: a deny deeper down still wins. */
+		int deny = mptcpify_first_veto(vlevels, (level & 0x1f) + 1, 1);
+
+		if (deny >= 0)
+			level = deny;
 	}
-	/* Else the rule went away just now; the generation follows. */
+	anc = bpf_get_current_ancestor_cgroup_id(level & 0x1f);
+	v = bpf_map_lookup_elem(&cgroup_vetoes, &anc);
+	if (!v)
+		return;  /* the rule went away just now; the generation follows */
+	m->ancestor = anc;
+	m->verdict = verdict(v->flags & MPTCPIFY_RULE_DENY ? VERDICT_DENY_CGROUP :
+			     VERDICT_EXCLUDE_CGROUP, 0);
 }
 
-static __always_inline bool name_may_have_rule(const __u64 *name)
+/* The name's verdict, where name_filter says that a rule may have it:
+ * excluded, selected, or left as it is (declined). */
+static __noinline void choose_by_name(struct mptcpify_memo *m)
 {
-	__u32 bit = mptcpify_name_hash(name[0], name[1]);
-	__u32 word = bit / 64;
-	__u64 *w = bpf_map_lookup_elem(&name_filter, &word);
+	__u64 name[2] = { m->w0, m->w1 };
+	struct mptcpify_name_rule *r;
 
-	return w && (*w >> (bit % 64)) & 1;
+	if (config.n_exclude && (r = bpf_map_lookup_elem(&comm_exclude, name)))
+		m->verdict = verdict(VERDICT_EXCLUDED, r->slot);
+	else if (!config.all && config.n_comm && (r = bpf_map_lookup_elem(&comm_rules, name)))
+		m->verdict = verdict(VERDICT_COMM, r->slot);
 }
 
-static __always_inline void emit_to(__u32 slot, const struct mptcpify_event *ev)
+static __always_inline void emit_to(__u32 slot, const struct mptcpify_event *ev,
+				    struct mptcpify_stats *st)
 {
 	void *ring = bpf_map_lookup_elem(&events, &slot);
 	struct mptcpify_event *e;
@@ -420,7 +509,7 @@ static __always_inline void emit_to(__u32 slot, const struct mptcpify_event *ev)
 		return;  /* no reader in this slot */
 	e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
 	if (!e) {
-		count(MPTCPIFY_STAT_EVENTS_LOST);
+		count(st, MPTCPIFY_STAT_EVENTS_LOST);
 		return;
 	}
 	__builtin_memcpy(e, ev, sizeof(*e));
@@ -432,148 +521,111 @@ static __always_inline void emit_to(__u32 slot, const struct mptcpify_event *ev)
 			   BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
-/* Whether a slot may hold a reader's ring: readers write their owner entry
- * before the ring and remove the ring before clearing it, so a slot without
- * an owner has no ring. Plain array lookups, cheaper than looking up the
- * rings themselves (an array of maps). */
-static __always_inline bool reader_in(__u32 slot)
+/* One record per reader. event_mask holds the slots that may have a ring:
+ * readers set their bit before putting their ring in and clear it after
+ * taking it out, so one load tells that nobody reads (no daemon, no
+ * monitor), and then no event is even made. */
+static __noinline void emit(unsigned long long *ctx, struct task_struct *task,
+			    const struct mptcpify_memo *m, struct mptcpify_stats *st)
 {
-	const struct mptcpify_reader *owner = bpf_map_lookup_elem(&event_readers, &slot);
-
-	return owner && owner->pid;
-}
-
-static __always_inline void emit(struct task_struct *task, __u16 family, int type,
-				 const struct choice *c)
-{
-	__u64 pid_tgid;
-	struct mptcpify_event ev;
-
-	/* Nobody reading (no daemon, no monitor): the event is not even made. */
-	if (!(reader_in(0) || reader_in(1) || reader_in(2) || reader_in(3) ||
-	      reader_in(4) || reader_in(5) || reader_in(6) || reader_in(7)))
-		return;
-	pid_tgid = bpf_get_current_pid_tgid();
-	ev = (struct mptcpify_event){
+	__u32 kind = m->verdict >> VERDICT_KIND_SHIFT;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 mask = *(volatile __u32 *)&event_mask;
+	struct mptcpify_event ev = {
 		.cgroup_id = bpf_get_current_cgroup_id(),
-		.rule_cgroup_id = c->rule_cgroup,
 		.pid = (__u32)pid_tgid,
 		.tgid = pid_tgid >> 32,
-		.family = family,
-		.reason = c->reason,
-		.type = type,
+		.family = (int)ctx[0],
+		.type = (int)ctx[1],
 	};
 
-	((__u64 *)ev.comm)[0] = ((__u64 *)task->comm)[0];
-	((__u64 *)ev.comm)[1] = ((__u64 *)task->comm)[1] & mptcpify_name_last_word_mask();
+	if (kind == VERDICT_COMM) {
+		ev.reason = MPTCPIFY_REASON_COMM;
+	} else if (kind == VERDICT_ALL) {
+		ev.reason = MPTCPIFY_REASON_ALL;
+	} else {
+		ev.reason = MPTCPIFY_REASON_CGROUP;
+		ev.rule_cgroup_id = m->ancestor;
+	}
+	((__u64 *)ev.comm)[0] = m->w0;
+	((__u64 *)ev.comm)[1] = m->w1;
 	/* One call per slot, each with a constant key: MPTCPIFY_MAX_READERS. */
-	emit_to(0, &ev);
-	emit_to(1, &ev);
-	emit_to(2, &ev);
-	emit_to(3, &ev);
-	emit_to(4, &ev);
-	emit_to(5, &ev);
-	emit_to(6, &ev);
-	emit_to(7, &ev);
+	if (mask & 0x01) emit_to(0, &ev, st);
+	if (mask & 0x02) emit_to(1, &ev, st);
+	if (mask & 0x04) emit_to(2, &ev, st);
+	if (mask & 0x08) emit_to(3, &ev, st);
+	if (mask & 0x10) emit_to(4, &ev, st);
+	if (mask & 0x20) emit_to(5, &ev, st);
+	if (mask & 0x40) emit_to(6, &ev, st);
+	if (mask & 0x80) emit_to(7, &ev, st);
 }
 _Static_assert(MPTCPIFY_MAX_READERS == 8, "emit() has one emit_to() per reader slot");
 
-/* ---- Deny and exclude rules, compat = exclude: what keeps a socket TCP.
- * Two call sites in hook(): deny_asked_mptcp() for a stream socket asking
- * for IPPROTO_MPTCP itself, veto() for a socket a rule selects. */
-
-enum veto_kind { VETO_NONE, VETO_EXCLUDE, VETO_DENY };
-
-/* The deny or exclude rule that covers the caller (the caller's name in
- * comm_deny, or its cgroup under a deny or exclude cgroup rule; deny
- * first), with the rule's hit counter. */
-static __always_inline enum veto_kind find_veto(const struct mptcpify_config *cfg,
-						struct task_struct *task, __u32 generation,
-						bool primary, __u64 **hits)
+/* What a declined TCP socket() gets (see decline()). */
+static __always_inline int decline_tcp(void)
 {
-	if (cfg->n_deny) {
-		__u64 name[2] = {
-			((__u64 *)task->comm)[0],
-			((__u64 *)task->comm)[1] & mptcpify_name_last_word_mask(),
-		};
-		struct mptcpify_rule *h;
-
-		if (name_may_have_rule(name) && (h = bpf_map_lookup_elem(&comm_deny, name))) {
-			*hits = &h->hits;
-			return VETO_DENY;
-		}
-	}
-	if (cfg->n_veto) {
-		__u64 word = mptcpify_cgroup_word(generation, primary);
-		struct mptcpify_cgroup_rule *v;
-		__u64 anc;
-
-		if (!(word & CGV_VETO))
-			return VETO_NONE;
-		anc = bpf_get_current_ancestor_cgroup_id((word >> CGV_LEVEL_SHIFT) & 0x1f);
-		v = bpf_map_lookup_elem(&cgroup_vetoes, &anc);
-		if (v) {
-			*hits = &v->hits;
-			return v->flags & MPTCPIFY_RULE_DENY ? VETO_DENY : VETO_EXCLUDE;
-		}
-		/* The rule went away just now; the generation follows. */
-	}
-	return VETO_NONE;
+	return *(volatile __u32 *)&config.hot & MPTCPIFY_HOT_CHAIN ? IPPROTO_TCP : 0;
 }
 
-/* Counted by the copy that acts: a deny ends the chain (one copy returns
- * IPPROTO_TCP), an exclude does not (every copy returns 0: only the primary
- * counts, as for excluded names). */
-static __always_inline void count_veto(enum veto_kind kind, __u64 *hits, bool primary)
+static __always_inline void hit(void *map, __u32 index)
 {
-	if (kind == VETO_DENY) {
-		hit(hits);
-		count(MPTCPIFY_STAT_DENIED);
-	} else if (primary) {
-		hit(hits);
-		count(MPTCPIFY_STAT_EXCLUDED);
-	}
+	__u64 *h = bpf_map_lookup_elem(map, &index);
+
+	/* Atomic: two copies on one CPU (a preempted primary, a backstop)
+	 * may count the same rule. */
+	if (h)
+		__sync_fetch_and_add(h, 1);
 }
 
-/* A stream socket that asks for IPPROTO_MPTCP itself: TCP under deny, which
- * __sys_socket() accepts (a Go program then finds MultipathTCP() false);
- * else 0, no opinion. */
-static __always_inline int deny_asked_mptcp(bool primary)
+/* A deny keeps the socket TCP and ends the chain whatever config says (no
+ * fmod_ret program attached before ours converts it): counted by the copy
+ * that denies. An exclude declines like an excluded name: counted by the
+ * primary. */
+static __always_inline int act_veto(__u32 copy, struct mptcpify_stats *st,
+				    const struct mptcpify_memo *m, __u32 kind, __u32 index)
 {
-	const __u32 zero = 0;
-	const struct mptcpify_config *cfg = bpf_map_lookup_elem(&config, &zero);
-	__u64 *hits = NULL;
-	__u32 generation;
+	struct mptcpify_cgroup_rule *v;
 
-	if (!cfg || !(cfg->n_deny || (cfg->veto_flags & MPTCPIFY_VETO_F_DENY_CGROUP)))
-		return 0;
-	generation = *(volatile const __u32 *)&cfg->generation;
-	if (find_veto(cfg, bpf_get_current_task_btf(), generation, primary, &hits) != VETO_DENY ||
-	    !hits)
-		return 0;
-	count_veto(VETO_DENY, hits, primary);
-	return IPPROTO_TCP;
+	if (kind == VERDICT_DENY_NAME) {
+		hit(&name_hits, index);
+		count(st, MPTCPIFY_STAT_DENIED);
+		return IPPROTO_TCP;
+	}
+	v = bpf_map_lookup_elem(&cgroup_vetoes, &m->ancestor);
+	if (kind == VERDICT_DENY_CGROUP) {
+		if (v)
+			__sync_fetch_and_add(&v->hits, 1);
+		count(st, MPTCPIFY_STAT_DENIED);
+		return IPPROTO_TCP;
+	}
+	if (copy == MPTCPIFY_COPY_PRIMARY) {
+		if (v)
+			__sync_fetch_and_add(&v->hits, 1);
+		count(st, MPTCPIFY_STAT_EXCLUDED);
+	}
+	return decline_tcp();
 }
 
 /* compat = exclude: whether the caller (its name in its own cgroup) was
  * excluded after an option was refused on one of its converted sockets;
  * if not, its process is marked converted, so that a refusal on its MPTCP
  * sockets counts (bpf/compat.bpf.c). */
-static __always_inline bool auto_excluded(struct task_struct *task, bool primary)
+static __always_inline bool auto_excluded(struct task_struct *task, __u32 copy,
+					  struct mptcpify_stats *st)
 {
 	struct mptcpify_auto_key k;
 	struct mptcpify_auto_exclude *a;
 	__u64 *mark;
 	__u32 tgid;
 
-	((__u64 *)k.comm)[0] = ((__u64 *)task->comm)[0];
-	((__u64 *)k.comm)[1] = ((__u64 *)task->comm)[1] & mptcpify_name_last_word_mask();
+	((__u64 *)k.comm)[0] = *(__u64 *)&task->comm[0];
+	((__u64 *)k.comm)[1] = *(__u64 *)&task->comm[8] & mptcpify_name_last_word_mask();
 	k.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 	a = bpf_map_lookup_elem(&auto_exclude, &k);
 	if (a) {
-		if (primary) {
+		if (copy == MPTCPIFY_COPY_PRIMARY) {
 			__sync_fetch_and_add(&a->hits, 1);
-			count(MPTCPIFY_STAT_AUTO_EXCLUDED);
+			count(st, MPTCPIFY_STAT_AUTO_EXCLUDED);
 		}
 		return true;
 	}
@@ -586,23 +638,137 @@ static __always_inline bool auto_excluded(struct task_struct *task, bool primary
 	return false;
 }
 
-/* For a socket a rule selects: IPPROTO_TCP under deny (which also ends
- * the chain: no fmod_ret program attached before ours converts it), 0 when
- * excluded (by cgroup, or by compat = exclude), -1 when nothing keeps it
- * from MPTCP. */
-static __always_inline int veto(const struct mptcpify_config *cfg, struct task_struct *task,
-				__u32 generation, bool primary)
+/* Does what verdict m says. A selected socket becomes MPTCP unless MPTCP
+ * is off in the task's network namespace; it is counted by the copy that
+ * rewrites, and only then: hits are sockets rewritten, once each even
+ * where a backstop does it. What the primary sees is counted by it only. */
+static __noinline int act(unsigned long long *ctx, struct task_struct *task, __u32 copy,
+			  struct mptcpify_stats *st, const struct mptcpify_memo *m)
 {
-	__u64 *hits = NULL;
-	enum veto_kind kind = find_veto(cfg, task, generation, primary, &hits);
+	__u32 kind = m->verdict >> VERDICT_KIND_SHIFT, index = m->verdict & VERDICT_INDEX;
 
-	if (kind != VETO_NONE && hits) {
-		count_veto(kind, hits, primary);
-		return kind == VETO_DENY ? IPPROTO_TCP : 0;
+	if (kind == VERDICT_EXCLUDED && copy == MPTCPIFY_COPY_PRIMARY) {
+		hit(&name_hits, index);
+		count(st, MPTCPIFY_STAT_EXCLUDED);
 	}
-	if ((cfg->veto_flags & MPTCPIFY_VETO_F_COMPAT_EXCLUDE) && auto_excluded(task, primary))
+	if (kind == VERDICT_DECLINED || kind == VERDICT_EXCLUDED)
+		return decline_tcp();
+	if (kind >= VERDICT_DENY_NAME)
+		return act_veto(copy, st, m, kind, index);
+	/* compat = exclude: not memoized (the refusal programs add to
+	 * auto_exclude at any time, and every process must be marked). */
+	if ((*(volatile __u32 *)&config.hot & MPTCPIFY_HOT_VETO) &&
+	    (config.veto_flags & MPTCPIFY_VETO_F_COMPAT_EXCLUDE) &&
+	    auto_excluded(task, copy, st))
+		return decline_tcp();
+	if (!mptcp_enabled_here(task)) {
+		if (copy == MPTCPIFY_COPY_PRIMARY)
+			count(st, MPTCPIFY_STAT_NETNS_OFF);
+		return decline_tcp();
+	}
+	if (kind == VERDICT_COMM) {
+		hit(&name_hits, index);
+	} else if (kind == VERDICT_CGROUP) {
+		hit(&rule_hits, index);
+	} else if (kind == VERDICT_CGROUP_ID) {
+		struct mptcpify_cgroup_rule *h = bpf_map_lookup_elem(&cgroup_rules, &m->ancestor);
+
+		if (h)
+			__sync_fetch_and_add(&h->hits, 1);
+	} else {
+		count(st, MPTCPIFY_STAT_ALL_HITS);
+	}
+	count(st, MPTCPIFY_STAT_REWRITTEN);
+	if (copy != MPTCPIFY_COPY_PRIMARY)
+		count(st, MPTCPIFY_STAT_BACKSTOP);
+	if (*(volatile __u32 *)&event_mask)
+		emit(ctx, task, m, st);
+	return IPPROTO_MPTCP;
+}
+
+/* Decides for a TCP socket() from the rules, into m (the primary's memo, or
+ * a backstop's own), then acts on it. */
+static __noinline int decide(unsigned long long *ctx, struct task_struct *task, __u32 copy,
+			     struct mptcpify_stats *st, struct mptcpify_memo *m)
+{
+	__u32 hot = *(volatile __u32 *)&config.hot;
+
+	/* The tag is read before the rules, so that a change made meanwhile
+	 * leaves the verdict stale rather than wrong. */
+	m->tag = *(volatile __u64 *)&config.verdict_tag;
+	m->w0 = *(__u64 *)&task->comm[0];
+	m->w1 = *(__u64 *)&task->comm[8] & mptcpify_name_last_word_mask();
+	m->cgroup = task->cgroups->dfl_cgrp->kn->id;
+	m->verdict = verdict(VERDICT_DECLINED, 0);
+	if (hot & MPTCPIFY_HOT_NAMES) {
+		__u32 bit = mptcpify_name_hash(m->w0, m->w1);
+
+		if ((name_filter[bit / 64] >> (bit % 64)) & 1)
+			choose_by_name(m);
+	}
+	if (m->verdict == verdict(VERDICT_DECLINED, 0) && hot & MPTCPIFY_HOT_ALL)
+		m->verdict = verdict(VERDICT_ALL, 0);
+	if (m->verdict == verdict(VERDICT_DECLINED, 0) && hot & MPTCPIFY_HOT_CGROUP) {
+		__u64 id = m->cgroup;
+
+		/* Cached, not selected: one comparison (else the slow half). */
+		if (*(volatile __u64 *)&cgroup_verdicts[cgv_slot(id)] != (m->tag | id) || (id >> 32))
+			choose_by_cgroup(copy, m);
+	}
+	if (m->verdict == verdict(VERDICT_DECLINED, 0))
+		return decline_tcp();
+	/* Selected (an excluded name is not): deny and exclude rules. */
+	if ((hot & MPTCPIFY_HOT_VETO) && m->verdict >> VERDICT_KIND_SHIFT != VERDICT_EXCLUDED &&
+	    (config.n_deny || config.n_veto))
+		choose_veto(m);
+	if (m->verdict >> VERDICT_KIND_SHIFT == VERDICT_CGROUP_ID)
+		m->tag = 0;  /* its hits need the rule itself: not memoized */
+	return act(ctx, task, copy, st, m);
+}
+
+static const __u32 copy_key[MPTCPIFY_STAT_COPIES] = { 0, 1, 2, 3, 4 };
+_Static_assert(MPTCPIFY_STAT_COPIES == 5, "a key for each copy's block of counters");
+
+/* A stream socket that asks for IPPROTO_MPTCP itself: TCP under deny (by
+ * name, or by a deny cgroup rule), which __sys_socket() accepts (a Go
+ * program then finds MultipathTCP() false). Counted by the copy that
+ * denies: it ends the chain. Not memoized: rare. */
+static __noinline int deny_asked_mptcp(__u32 copy)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 w0 = *(__u64 *)&task->comm[0];
+	__u64 w1 = *(__u64 *)&task->comm[8] & mptcpify_name_last_word_mask();
+	__u32 vlevels = config.veto_levels;
+	struct mptcpify_cgroup_rule *v;
+	struct mptcpify_stats *st;
+	int level;
+	__u64 anc;
+
+	if (copy >= MPTCPIFY_STAT_COPIES)
 		return 0;
-	return -1;
+	st = bpf_map_lookup_elem(&stats, &copy_key[copy]);
+	if (config.n_deny && name_in_filter(w0, w1)) {
+		__u64 name[2] = { w0, w1 };
+		struct mptcpify_name_rule *r = bpf_map_lookup_elem(&comm_deny, name);
+
+		if (r) {
+			hit(&name_hits, r->slot);
+			count(st, MPTCPIFY_STAT_DENIED);
+			return 1;
+		}
+	}
+	if (!(config.veto_flags & MPTCPIFY_VETO_F_DENY_CGROUP) || !config.n_veto || !vlevels)
+		return 0;
+	level = mptcpify_first_veto(vlevels, 0, 1);
+	if (level < 0)
+		return 0;
+	anc = bpf_get_current_ancestor_cgroup_id(level & 0x1f);
+	v = bpf_map_lookup_elem(&cgroup_vetoes, &anc);
+	if (!v)
+		return 0;
+	__sync_fetch_and_add(&v->hits, 1);
+	count(st, MPTCPIFY_STAT_DENIED);
+	return 1;
 }
 
 /* The socket hook's body. The kernel runs a tracing program only where that
@@ -611,92 +777,54 @@ static __always_inline int veto(const struct mptcpify_config *cfg, struct task_s
  * it runs again: meanwhile every socket() on that CPU skips the program. So
  * on such kernels the same body is attached several times, as separate
  * programs with guards of their own ("backstops", run after the primary):
- * a socket stays TCP only if every copy is held at once. Returning 0 lets
- * the next copy (and any other tool's fmod_ret program) run; the first copy
- * that rewrites ends the chain. Only the primary counts what it sees, so
- * counters mean the same with or without backstops. */
-static __always_inline int hook(int family, int type, int protocol, bool primary)
+ * a socket stays TCP only if every copy is held at once. A copy that decides
+ * (rewrites, or declines with the chain ending at us) ends the chain; the
+ * next copy only runs when this one was skipped, or returned 0. Only the
+ * primary counts what it sees, so counters mean the same with or without
+ * backstops.
+ * The common case, a TCP socket() of a task that made the last one on this
+ * CPU, or of another with the same name in the same cgroup, is the memo's;
+ * everything else is in the subprograms above. */
+_Static_assert((AF_INET6 & ~8) == AF_INET, "one test for both families");
+
+static __always_inline int hook(unsigned long long *ctx, const __u32 copy)
 {
-	const struct mptcpify_config *cfg;
+	int family = ctx[0], kind = (int)ctx[1] & SOCK_TYPE_MASK, protocol = ctx[2];
+	bool inet = (family & ~8) == AF_INET;   /* AF_INET or AF_INET6 */
+	struct mptcpify_stats *st;
+	struct mptcpify_memo *m;
 	struct task_struct *task;
-	struct choice c = {};
-	const __u32 zero = 0;
-	__u32 generation;
 
-	if ((family != AF_INET && family != AF_INET6) ||
-	    (type & SOCK_TYPE_MASK) != SOCK_STREAM)
-		return 0;
-	if (protocol == IPPROTO_MPTCP)
-		return deny_asked_mptcp(primary);
-	if (protocol != 0 && protocol != IPPROTO_TCP)
-		return 0;
-	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg)
-		return 0;
-	if (primary)
-		count(MPTCPIFY_STAT_SEEN);
-	/* Read before the rules, so that a change made meanwhile leaves a
-	 * cached verdict stale rather than wrong. */
-	generation = *(volatile const __u32 *)&cfg->generation;
+	/* Candidates: AF_INET/AF_INET6 stream sockets asking for TCP. */
+	if (!inet || kind != SOCK_STREAM || (protocol != 0 && protocol != IPPROTO_TCP)) {
+		if (protocol == IPPROTO_MPTCP && inet && kind == SOCK_STREAM &&
+		    (*(volatile __u32 *)&config.hot & MPTCPIFY_HOT_DENY) && deny_asked_mptcp(copy))
+			return IPPROTO_TCP;
+		return decline(inet, kind, protocol);
+	}
+	st = bpf_map_lookup_elem(&stats, &copy_key[copy]);
 	task = bpf_get_current_task_btf();
+	if (copy != MPTCPIFY_COPY_PRIMARY || !st) {
+		struct mptcpify_memo own;
 
-	if (cfg->n_comm || cfg->n_exclude) {
-		/* The name as rule keys hold it: NUL padded, at most 15 bytes. */
-		__u64 name[2] = {
-			((__u64 *)task->comm)[0],
-			((__u64 *)task->comm)[1] & mptcpify_name_last_word_mask(),
-		};
-
-		if (name_may_have_rule(name)) {
-			struct mptcpify_rule *h;
-
-			if (cfg->n_exclude && (h = bpf_map_lookup_elem(&comm_exclude, name))) {
-				if (primary) {
-					hit(&h->hits);
-					count(MPTCPIFY_STAT_EXCLUDED);
-				}
-				return 0;
-			}
-			if (!cfg->all && cfg->n_comm && (h = bpf_map_lookup_elem(&comm_rules, name))) {
-				c.hits = &h->hits;
-				c.reason = MPTCPIFY_REASON_COMM;
-			}
-		}
+		return decide(ctx, task, copy, st, &own);
 	}
-	if (cfg->all)
-		c.reason = MPTCPIFY_REASON_ALL;
-	if (!c.reason && cfg->n_cgroup)
-		choose_by_cgroup(cfg, task, generation, primary, &c);
-	if (!c.reason)
-		return 0;
-	if (cfg->n_deny || cfg->n_veto || (cfg->veto_flags & MPTCPIFY_VETO_F_COMPAT_EXCLUDE)) {
-		int v = veto(cfg, task, generation, primary);
-
-		if (v >= 0)
-			return v;
-	}
-	if (!mptcp_enabled_here(task)) {
-		if (primary)
-			count(MPTCPIFY_STAT_NETNS_OFF);
-		return 0;
-	}
-	/* Counted by the copy that rewrites, and only then: hits are sockets
-	 * rewritten, once each even where a backstop does it. */
-	if (c.hits)
-		hit(c.hits);
-	else if (c.reason == MPTCPIFY_REASON_ALL)
-		count(MPTCPIFY_STAT_ALL_HITS);
-	count(MPTCPIFY_STAT_REWRITTEN);
-	if (!primary)
-		count(MPTCPIFY_STAT_BACKSTOP);
-	emit(task, family, type, &c);
-	return IPPROTO_MPTCP;
+	st->n[MPTCPIFY_STAT_SEEN]++;
+	m = &st->memo;
+	if (m->w0 != *(__u64 *)&task->comm[0] ||
+	    m->w1 != (*(__u64 *)&task->comm[8] & mptcpify_name_last_word_mask()) ||
+	    m->cgroup != task->cgroups->dfl_cgrp->kn->id ||
+	    m->tag != *(volatile __u64 *)&config.verdict_tag)
+		return decide(ctx, task, copy, st, m);
+	if (m->verdict == verdict(VERDICT_DECLINED, 0))
+		return decline_tcp();
+	return act(ctx, task, copy, st, m);
 }
 
 SEC("fmod_ret/update_socket_protocol")
 int BPF_PROG(mptcpify_socket, int family, int type, int protocol)
 {
-	return hook(family, type, protocol, true);
+	return hook(ctx, MPTCPIFY_COPY_PRIMARY);
 }
 
 /* MPTCPIFY_BACKSTOPS copies; program names stay within the kernel's 15
@@ -704,20 +832,21 @@ int BPF_PROG(mptcpify_socket, int family, int type, int protocol)
 SEC("fmod_ret/update_socket_protocol")
 int BPF_PROG(mptcpify_back1, int family, int type, int protocol)
 {
-	return hook(family, type, protocol, false);
+	return hook(ctx, 1);
 }
 
 SEC("fmod_ret/update_socket_protocol")
 int BPF_PROG(mptcpify_back2, int family, int type, int protocol)
 {
-	return hook(family, type, protocol, false);
+	return hook(ctx, 2);
 }
 
 SEC("fmod_ret/update_socket_protocol")
 int BPF_PROG(mptcpify_back3, int family, int type, int protocol)
 {
-	return hook(family, type, protocol, false);
+	return hook(ctx, 3);
 }
+_Static_assert(MPTCPIFY_BACKSTOPS == 3, "one program per backstop copy");
 
 /* Run once by user space (BPF_PROG_RUN) after loading: records MPTCP's
  * pernet id for mptcp_enabled_here(), and returns the kernel's current
@@ -786,11 +915,11 @@ static __always_inline void select_new(void *map, __u64 id, __u32 number, __u32 
 	long err = bpf_map_update_elem(map, &id, &v, BPF_NOEXIST);
 
 	if (err == -E2BIG_) {
-		count(MPTCPIFY_STAT_CGROUP_FULL);
+		count(stats_of(MPTCPIFY_COPY_TRACKERS), MPTCPIFY_STAT_CGROUP_FULL);
 		return;
 	}
 	if (!err)
-		count(MPTCPIFY_STAT_CGROUP_ADDED);
+		count(stats_of(MPTCPIFY_COPY_TRACKERS), MPTCPIFY_STAT_CGROUP_ADDED);
 }
 
 /* Deny and exclude paths (exact, no patterns): the key is the path with
@@ -851,7 +980,6 @@ SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(mptcpify_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
 	const __u32 zero = 0;
-	const struct mptcpify_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	struct mptcpify_path_rule *exact;
 	struct mptcpify_glob_dir *dir;
 	struct path_scratch *sc;
@@ -859,7 +987,7 @@ int BPF_PROG(mptcpify_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	__u64 id;
 	long n;
 
-	if (!cfg || !(cfg->n_cgroup || cfg->n_veto) || BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+	if (!(config.n_cgroup || config.n_veto) || BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
 		return 0;
 	sc = bpf_map_lookup_elem(&scratch, &zero);
 	if (!sc)
@@ -870,14 +998,14 @@ int BPF_PROG(mptcpify_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	if (n <= 1)
 		return 0;
 	if (n > MPTCPIFY_CGROUP_PATH_MAX + 1) {  /* may have been cut: no rule can match */
-		count(MPTCPIFY_STAT_PATH_TOO_LONG);
+		count(stats_of(MPTCPIFY_COPY_TRACKERS), MPTCPIFY_STAT_PATH_TOO_LONG);
 		return 0;
 	}
 	len = n - 1;
 	id = BPF_CORE_READ(cgrp, kn, id);
-	if (cfg->n_veto)
+	if (config.n_veto)
 		match_veto(sc, id);
-	if (!cfg->n_cgroup)
+	if (!config.n_cgroup)
 		return 0;
 
 	exact = bpf_map_lookup_elem(&cgroup_paths, sc->path);

@@ -1,19 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Maps used by both BPF sources: defined in mptcpify.bpf.c, declared
  * extern in compat.bpf.c; the linker (bpftool gen object) makes them one.
- * The two declarations must match field for field: hence these types. */
+ * The two declarations must match field for field: hence these types.
+ * (config is a global of mptcpify.bpf.c, declared extern in compat.bpf.c.) */
 #ifndef MPTCPIFY_SHARED_MAPS_H
 #define MPTCPIFY_SHARED_MAPS_H
 
 #include "mptcpify.h"
-
-/* The same as mptcpify.bpf.c's "config". */
-typedef struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mptcpify_config);
-} config_map_t;
 
 /* Programs excluded by compat = exclude: (comm, cgroup) -> why. Preallocated:
  * the refusal programs insert into it and must not meet ENOMEM there. */

@@ -7,6 +7,12 @@
 
 #include <linux/types.h>
 
+/* ABI 6 (issue 21, and deny): config is read by the hook as a global (pad
+ * became chain_ends; hot and verdict_tag are new), comm_rules/comm_exclude
+ * values are {slot, flags} with the hits in name_hits, name_filter is one
+ * 32 KiB value, stats hold one block per program copy, event_mask is new;
+ * the maps of deny/exclude are new. Each change is marked "ABI 6" below;
+ * the socket option maps (compat.bpf.c) came with ABI 5. */
 #define MPTCPIFY_ABI 6
 
 /* The kernel keeps 15 bytes of a task's name plus the NUL (TASK_COMM_LEN). */
@@ -89,15 +95,65 @@ struct mptcpify_config {
 	__u32 n_veto;         /* deny/exclude cgroup paths plus their live ids */
 	__u32 veto_levels;    /* bit N: a deny/exclude cgroup rule at depth N */
 	__u32 veto_flags;     /* MPTCPIFY_VETO_F_* */
+	/* ABI 6: 1 when the hook ends the chain of fmod_ret programs
+	 * for the sockets it declines, by returning what the kernel itself
+	 * would (bpf/mptcpify.bpf.c, kernel_choice()); 0 when it returns 0 for
+	 * them, so that other programs on the hook still run. User space sets
+	 * it after attaching, when no other tool's program is attached to
+	 * update_socket_protocol (state.c). */
+	__u32 chain_ends;
+	/* ABI 6: what the hook reads on every socket(), derived from the
+	 * fields above by user space (mptcpify_config_derive()), so that one
+	 * load and one bit test replace a load and a test per field. */
+	__u32 hot;            /* MPTCPIFY_HOT_* */
 	__u32 pad;
+	/* ABI 6: mptcpify_verdict_tag(generation), stored with one 8-byte write
+	 * (never torn): the hook ORs a cgroup id into it to get the word of a
+	 * cached "not selected" verdict. */
+	__u64 verdict_tag;
 };
 
 /* config.veto_flags */
 #define MPTCPIFY_VETO_F_DENY_CGROUP 0x1     /* a deny cgroup rule exists */
 #define MPTCPIFY_VETO_F_COMPAT_EXCLUDE 0x2  /* compat = exclude */
 
+#define MPTCPIFY_HOT_NAMES 0x1   /* n_comm or n_exclude */
+#define MPTCPIFY_HOT_ALL 0x2     /* all */
+#define MPTCPIFY_HOT_CGROUP 0x4  /* n_cgroup */
+#define MPTCPIFY_HOT_CHAIN 0x8   /* chain_ends */
+#define MPTCPIFY_HOT_VETO 0x10  /* n_deny, n_veto or compat = exclude: look for a veto */
+#define MPTCPIFY_HOT_DENY 0x20  /* n_deny or a deny cgroup rule */
+
+/* A cached cgroup verdict (bpf/mptcpify.bpf.c, cgroup_verdicts) is one
+ * word: valid bit 63, selected bit 62, bit 61 free, the selecting
+ * ancestor's depth in bits 56-60, 24 bits of the generation in bits 32-55,
+ * the cgroup id in bits 0-31. */
+#define MPTCPIFY_CGV_VALID (1ULL << 63)
+#define MPTCPIFY_CGV_GEN_SHIFT 32
+#define MPTCPIFY_CGV_GEN_MASK 0xffffffULL
+
+static inline __u64 mptcpify_verdict_tag(__u32 generation)
+{
+	return MPTCPIFY_CGV_VALID | ((generation & MPTCPIFY_CGV_GEN_MASK) << MPTCPIFY_CGV_GEN_SHIFT);
+}
+
+/* Fills in the derived fields (hot, verdict_tag) from the others. */
+static inline void mptcpify_config_derive(struct mptcpify_config *c)
+{
+	c->hot = (c->n_comm || c->n_exclude ? MPTCPIFY_HOT_NAMES : 0) |
+		 (c->all ? MPTCPIFY_HOT_ALL : 0) |
+		 (c->n_cgroup ? MPTCPIFY_HOT_CGROUP : 0) |
+		 (c->chain_ends ? MPTCPIFY_HOT_CHAIN : 0) |
+		 (c->n_deny || c->n_veto || (c->veto_flags & MPTCPIFY_VETO_F_COMPAT_EXCLUDE) ?
+		  MPTCPIFY_HOT_VETO : 0) |
+		 (c->n_deny || (c->veto_flags & MPTCPIFY_VETO_F_DENY_CGROUP) ? MPTCPIFY_HOT_DENY : 0);
+	c->verdict_tag = mptcpify_verdict_tag(c->generation);
+}
+
 /* Map "name_filter": MPTCPIFY_NAME_FILTER_WORDS 64-bit words, bit
  * mptcpify_name_hash(name) set for the name of every comm rule and exclude.
+ * ABI 6: one array entry holding all the words (the hook reads it as a
+ * global); before, one entry per word.
  * A clear bit tells the hook that no name rule can match, without hashing
  * into the rule maps; user space rebuilds it after each change of those. */
 #define MPTCPIFY_NAME_FILTER_SHIFT 18
@@ -117,15 +173,27 @@ static inline __u64 mptcpify_name_last_word_mask(void)
 
 static inline __u32 mptcpify_name_hash(__u64 w0, __u64 w1)
 {
-	/* One multiply: the top bits of a product depend on every bit below. */
-	__u64 h = (w0 ^ (w1 * 31 + (w1 >> 29))) * 0x9e3779b97f4a7c15ULL;
+	/* Two multiplies: the top bits of a product depend on every bit below. */
+	__u64 h = ((w1 * 0xc2b2ae3d27d4eb4fULL) ^ w0) * 0x9e3779b97f4a7c15ULL;
 
 	return (__u32)(h >> (64 - MPTCPIFY_NAME_FILTER_SHIFT));
 }
 
 /* Map "comm_rules" / "comm_exclude": key is the comm, NUL padded to 16 bytes.
- * Values are per-CPU: the program only counts hits (summed by user space);
- * user space writes the same flags into every CPU's copy. */
+ * ABI 6: the value is a struct mptcpify_name_rule, in a plain hash; the
+ * rule's hits are counted in slot `slot` of map "name_hits", a per-CPU array
+ * of MPTCPIFY_NAME_SLOTS __u64 (summed by user space). User space gives
+ * every name rule and exclude a slot no other one holds, and zeroes it
+ * before the rule goes in. Up to ABI 5 the value was a per-CPU
+ * struct mptcpify_rule holding the hits itself (upgrade.c reads it). */
+struct mptcpify_name_rule {
+	__u32 slot;
+	__u32 flags;          /* MPTCPIFY_RULE_* */
+};
+/* Deny names (comm_deny, same value) take slots too. */
+#define MPTCPIFY_NAME_SLOTS (MPTCPIFY_MAX_COMM_RULES + MPTCPIFY_MAX_EXCLUDES + MPTCPIFY_MAX_DENY)
+
+/* ABI 2 to 4: the per-CPU value of comm_rules and comm_exclude. */
 struct mptcpify_rule {
 	__u64 hits;
 	__u32 flags;          /* MPTCPIFY_RULE_* */
@@ -168,6 +236,12 @@ struct mptcpify_glob_dir {
 /* Map "retired_hits": array indexed by rule number; the hits of cgroups
  * removed since, added by the rmdir() program. */
 
+/* Map "rule_hits" (ABI 6): per-CPU array indexed by rule number, the hits
+ * of path rules and patterns; user space zeroes a number's slot when a new
+ * rule takes it. Only cgroups selected by id (number 0: run,
+ * --own-cgroup) count in their cgroup_rules value; up to ABI 5 every
+ * cgroup did (those hits are kept there on upgrade, and in retired_hits). */
+
 /* The rule comes from the configuration file: a reload of the file may
  * remove it. Rules without it were added at run time (--runtime, run,
  * enable) and are left alone by reloads. */
@@ -180,7 +254,13 @@ struct mptcpify_glob_dir {
  * its own, although those maps never hold MPTCPIFY_RULE_CONTAINER. */
 #define MPTCPIFY_RULE_DENY 0x4
 
-/* Map "stats": per-CPU array indexed by these. */
+/* Map "stats" (ABI 6): a per-CPU array indexed by the program copy that
+ * counts (MPTCPIFY_COPY_*), each value a struct mptcpify_stats, one counter
+ * per enum mptcpify_stat. The kernel never runs a tracing program twice at
+ * once on a CPU (its recursion guard), so each copy counts with plain
+ * additions into a block of its own; user space adds the blocks up. Up to
+ * ABI 5: a per-CPU array indexed by the stat, one __u64 each, counted with
+ * atomic additions. */
 enum mptcpify_stat {
 	MPTCPIFY_STAT_SEEN,          /* hook calls with an AF_INET/6 TCP stream socket */
 	MPTCPIFY_STAT_REWRITTEN,     /* turned into IPPROTO_MPTCP */
@@ -197,6 +277,34 @@ enum mptcpify_stat {
 	MPTCPIFY_STAT_AUTO_EXCLUDED, /* selected, left TCP: compat = exclude */
 	MPTCPIFY_STAT_MAX,
 };
+
+#define MPTCPIFY_COPY_PRIMARY 0                         /* the socket hook */
+/* 1 to MPTCPIFY_BACKSTOPS: its backstop copies */
+#define MPTCPIFY_COPY_TRACKERS (MPTCPIFY_BACKSTOPS + 1)  /* cgroup_mkdir/rmdir */
+#define MPTCPIFY_STAT_COPIES (MPTCPIFY_BACKSTOPS + 2)
+
+/* The socket hook's last decision on a CPU, kept by the primary copy (bpf/
+ * mptcpify.bpf.c, "The memo"): a task of that name, in that cgroup, under
+ * rules of that verdict tag gets that verdict again without deciding. */
+struct mptcpify_memo {
+	__u64 w0, w1;         /* the name, as rule keys hold it */
+	__u64 cgroup;         /* the task's cgroup id */
+	__u64 tag;            /* config.verdict_tag it was made under */
+	__u64 ancestor;       /* the selecting ancestor (a cgroup rule) */
+	__u32 verdict;        /* bpf/mptcpify.bpf.c, VERDICT_* */
+	__u32 pad;
+};
+
+struct mptcpify_stats {
+	__u64 n[MPTCPIFY_STAT_MAX];
+	/* The primary's block only; not a counter (user space ignores it). */
+	struct mptcpify_memo memo;
+};
+
+/* Map "event_mask" (ABI 6): one __u32, bit N set while slot N of "events"
+ * may hold a reader's ring, so that the hook checks one word instead of
+ * every slot. Readers change it under the pin directory's lock
+ * (event_readers.c). */
 
 /* Why a socket was selected (event.reason). */
 enum mptcpify_reason {

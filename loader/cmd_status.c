@@ -16,8 +16,10 @@
 #include "commands.h"
 #include "compat_pins.h"
 #include "compat_report.h"
+#include "hook_chain.h"
 #include "json.h"
 #include "mptcp_pm.h"
+#include "mptcpify.h"
 #include "mptcpify.skel.h"
 #include "netstat.h"
 #include "rules.h"
@@ -29,6 +31,10 @@ enum level { OK, WARN, FAIL };
 struct report {
 	struct json j;
 	int status;           /* first failure's exit status */
+	/* The socket hook's place in the chain of fmod_ret programs. */
+	bool have_chain, chain_ends;
+	int n_other;
+	struct hook_link other[8];
 };
 
 static void check(struct report *rep, const char *name, enum level lvl, int status,
@@ -82,6 +88,58 @@ static int count_our_links(void)
 			n++;
 	}
 	return n;
+}
+
+/* Whether a socket the hook declines still goes on to other programs on
+ * update_socket_protocol (hook_chain.h). */
+static void check_chain(struct report *rep)
+{
+	struct state s = STATE_INIT;
+	char buf[512];
+	size_t off;
+	int r;
+
+	log_quiet = true;
+	r = state_open(&s, 0);
+	log_quiet = false;
+	if (!r) {
+		r = state_hook_chain(&s, &rep->chain_ends, rep->other, ELEMENTSOF(rep->other));
+		rep->n_other = r < 0 ? 0 : r;
+		rep->have_chain = r >= 0;
+	}
+	state_close(&s);
+	if (!rep->have_chain)
+		return;
+	off = snprintf(buf, sizeof(buf), "%s", rep->chain_ends ?
+		       "ends at mptcpify: a socket() it declines runs no other program after it" :
+		       "goes on: mptcpify returns 0 for the sockets it declines, so that other "
+		       "programs on update_socket_protocol still see them");
+	for (int i = 0; i < rep->n_other && i < (int)ELEMENTSOF(rep->other) && off < sizeof(buf); i++)
+		off += snprintf(buf + off, sizeof(buf) - off, "%s program %u '%s'",
+				i ? "," : "; other programs on the hook:", rep->other[i].prog_id,
+				rep->other[i].prog_name);
+	if (!rep->chain_ends && !rep->n_other && off < sizeof(buf))
+		snprintf(buf + off, sizeof(buf) - off, " (another program was there when it "
+			 "loaded; the next change of the rules ends the chain)");
+	check(rep, "hook chain", OK, 0, buf, NULL);
+}
+
+static void json_chain(struct report *rep)
+{
+	if (!rep->have_chain)
+		return;
+	json_open_object(&rep->j, "hook_chain");
+	json_bool(&rep->j, "ends_at_mptcpify", rep->chain_ends);
+	json_open_array(&rep->j, "other_programs");
+	for (int i = 0; i < rep->n_other && i < (int)ELEMENTSOF(rep->other); i++) {
+		json_open_object(&rep->j, NULL);
+		json_u64(&rep->j, "link_id", rep->other[i].link_id);
+		json_u64(&rep->j, "prog_id", rep->other[i].prog_id);
+		json_string(&rep->j, "name", rep->other[i].prog_name);
+		json_close_object(&rep->j);
+	}
+	json_close_array(&rep->j);
+	json_close_object(&rep->j);
 }
 
 static void check_all(struct report *rep, bool *loaded)
@@ -157,6 +215,7 @@ static void check_all(struct report *rep, bool *loaded)
 		check(rep, "attachments", n == 1 ? OK : WARN, 0, buf,
 		      n == 0 ? "mptcpify unload, then attach again" :
 		      "a stale loader holds a second link: stop it (bpftool link list)");
+		check_chain(rep);
 	}
 }
 
@@ -379,6 +438,7 @@ int do_status(const struct cli *c)
 	if (arg_json) {
 		json_close_array(&rep.j);
 		json_bool(&rep.j, "loaded", loaded);
+		json_chain(&rep);
 		json_paths(&rep, &pm, have_pm, mib_names, mib_values, n_mibs);
 	}
 	if (loaded && (have_cap(21) || (have_cap(38) && have_cap(39))))

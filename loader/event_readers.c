@@ -38,6 +38,25 @@ static bool slot_in_use(struct state *s, __u32 slot)
 	return start_time(owner.pid) == owner.start_time;
 }
 
+/* The slots of live readers, and ours: what the hook reads before making an
+ * event (map event_mask). Slots of readers that died drop out here. */
+static __u32 live_mask(struct state *s, int mine)
+{
+	__u32 mask = mine >= 0 ? 1u << mine : 0;
+
+	for (__u32 i = 0; i < MPTCPIFY_MAX_READERS; i++)
+		if ((int)i != mine && slot_in_use(s, i))
+			mask |= 1u << i;
+	return mask;
+}
+
+static int write_mask(struct state *s, __u32 mask)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(s->map_fd[MAP_EVENT_MASK], &zero, &mask, 0) < 0 ? -errno : 0;
+}
+
 int event_reader_open(struct state *s, struct event_reader *r)
 {
 	struct mptcpify_reader me = { .pid = getpid(), .start_time = start_time(getpid()) };
@@ -50,8 +69,10 @@ int event_reader_open(struct state *s, struct event_reader *r)
 	for (__u32 i = 0; i < MPTCPIFY_MAX_READERS; i++) {
 		if (slot_in_use(s, i))
 			continue;
-		/* The owner first: a slot with a ring and no owner is free. */
-		if (bpf_map_update_elem(s->map_fd[MAP_READERS], &i, &me, 0) < 0 ||
+		/* The mask bit and the owner first: a slot with a ring and no
+		 * owner is free, a bit without a ring costs the hook a lookup. */
+		if (write_mask(s, live_mask(s, i)) < 0 ||
+		    bpf_map_update_elem(s->map_fd[MAP_READERS], &i, &me, 0) < 0 ||
 		    bpf_map_update_elem(s->map_fd[MAP_EVENTS], &i, &r->ring_fd, 0) < 0)
 			break;
 		r->slot = i;
@@ -69,8 +90,15 @@ void event_reader_close(struct state *s, struct event_reader *r)
 	__u32 slot = r->slot;
 
 	if (r->slot >= 0 && s->map_fd[MAP_EVENTS] >= 0) {
+		/* Readers hold no lock while reading: take it again, the
+		 * mask is changed by read, modify, write. */
+		int lock = state_lock_dir();
+
 		bpf_map_delete_elem(s->map_fd[MAP_EVENTS], &slot);
 		bpf_map_update_elem(s->map_fd[MAP_READERS], &slot, &none, 0);
+		if (lock >= 0)
+			write_mask(s, live_mask(s, -1));
+		closep(&lock);
 	}
 	closep(&r->ring_fd);
 	r->ring_fd = r->slot = -1;

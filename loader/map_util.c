@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -55,9 +57,8 @@ static void set_name_bit(const void *key, void *words)
 int name_filter_scan(int filter_fd, int comm_fd, int exclude_fd, int deny_fd, __u32 *n_comm,
 		     __u32 *n_exclude, __u32 *n_deny)
 {
-	static __u32 keys[MPTCPIFY_NAME_FILTER_WORDS];
 	static __u64 words[MPTCPIFY_NAME_FILTER_WORDS];
-	__u32 n = MPTCPIFY_NAME_FILTER_WORDS;
+	__u32 zero = 0;
 	int r;
 
 	memset(words, 0, sizeof(words));
@@ -69,12 +70,25 @@ int name_filter_scan(int filter_fd, int comm_fd, int exclude_fd, int deny_fd, __
 		r = map_walk_keys(deny_fd, MPTCPIFY_COMM_LEN, set_name_bit, words, n_deny);
 	if (r || filter_fd < 0)
 		return r;
-	for (__u32 i = 0; i < n; i++)
-		keys[i] = i;
-	/* One call for the whole bitmap. Bits of names still present are set
-	 * in the old value and in the new one alike, so no name rule is ever
+	/* One write for the whole bitmap (ABI 6: a single value). Bits of
+	 * names still present are set in the old value and in the new one
+	 * alike, so however the copy is seen half done, no name rule is
 	 * missed while it is rewritten. */
-	return bpf_map_update_batch(filter_fd, keys, words, &n, NULL) < 0 ? -errno : 0;
+	return bpf_map_update_elem(filter_fd, &zero, words, 0) < 0 ? -errno : 0;
+}
+
+int config_publish(int config_fd, __u32 generation)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct mptcpify_config *c = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED,
+					 config_fd, 0);
+
+	if (c == MAP_FAILED)
+		return -errno;
+	__atomic_store_n(&c->generation, generation, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->verdict_tag, mptcpify_verdict_tag(generation), __ATOMIC_RELEASE);
+	munmap(c, page);
+	return 0;
 }
 
 int name_filter_write(int filter_fd, int comm_fd, int exclude_fd, int deny_fd)

@@ -10,6 +10,7 @@
 #include "cgroup_pattern.h"
 #include "cgroups.h"
 #include "config.h"
+#include "map_util.h"
 #include "path_rules.h"
 #include "rules.h"
 #include "util.h"
@@ -79,6 +80,16 @@ static bool name_matches(const struct path_rule *pr, const char *name)
 	       strcmp(name + n - sl, pr->suffix) == 0;
 }
 
+/* ABI 6: the hook counts a numbered rule's hits in rule_hits. */
+static int zero_rule_hits(struct state *s, uint32_t number)
+{
+	_cleanup_free_ __u64 *zero = calloc(map_ncpus(), sizeof(__u64));
+
+	if (!zero)
+		return -ENOMEM;
+	return bpf_map_update_elem(s->map_fd[MAP_RULE_HITS], &number, zero, 0) < 0 ? -errno : 0;
+}
+
 /* Rule numbers in use; the lowest free one is taken. */
 static int used_number(const struct path_rule *pr, uint32_t number, uint32_t flags, void *ud)
 {
@@ -125,7 +136,9 @@ int path_rule_new_number(struct state *s, uint32_t *ret)
 		if (!used[n]) {
 			*ret = n;
 			/* Hits of an earlier rule with this number are not its. */
-			return bpf_map_update_elem(s->map_fd[MAP_RETIRED], &n, &zero, 0) < 0 ? -errno : 0;
+			if (bpf_map_update_elem(s->map_fd[MAP_RETIRED], &n, &zero, 0) < 0)
+				return -errno;
+			return zero_rule_hits(s, n);
 		}
 	return -E2BIG;
 }
@@ -368,9 +381,13 @@ int path_rules_foreach(struct state *s, path_rule_visit_fn fn, void *userdata)
 
 uint64_t path_rule_retired_hits(struct state *s, uint32_t number)
 {
+	_cleanup_free_ __u64 *per_cpu = calloc(map_ncpus(), sizeof(__u64));
 	__u64 v = 0;
 
 	bpf_map_lookup_elem(s->map_fd[MAP_RETIRED], &number, &v);
+	if (per_cpu && bpf_map_lookup_elem(s->map_fd[MAP_RULE_HITS], &number, per_cpu) == 0)
+		for (int c = 0; c < map_ncpus(); c++)
+			v += per_cpu[c];
 	return v;
 }
 

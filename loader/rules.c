@@ -10,6 +10,7 @@
 
 #include "cgroups.h"
 #include "map_util.h"
+#include "name_slots.h"
 #include "rules.h"
 #include "util.h"
 
@@ -17,12 +18,6 @@ void comm_key(const char *comm, char key[MPTCPIFY_COMM_LEN])
 {
 	memset(key, 0, MPTCPIFY_COMM_LEN);
 	strncpy(key, comm, MPTCPIFY_COMM_LEN - 1);
-}
-
-/* Per-CPU value buffer, zeroed: new rules start with no hits. */
-static struct mptcpify_rule *percpu_zero(void)
-{
-	return calloc(map_ncpus(), sizeof(struct mptcpify_rule));
 }
 
 /* The rule maps are not preallocated: the kernel takes each new element
@@ -46,31 +41,30 @@ static int update_elem(int fd, const void *key, const void *v, __u64 flags)
 	return 0;
 }
 
-/* Adds flags to an existing rule (a runtime rule that is now also saved).
- * Hits counted between the read and the write are lost: only on upgrade. */
-static int add_flags(int fd, const void *key, struct mptcpify_rule *v, uint32_t flags)
+/* A name rule (comm rule, exclude or deny) with a slot of its own for its hits;
+ * an existing one only gains the flags (a runtime rule that is now also
+ * saved): -EEXIST. */
+static int add_name(struct state *s, int fd, const void *key, uint32_t flags)
 {
-	if (bpf_map_lookup_elem(fd, key, v) < 0)
-		return -errno;
-	if ((v[0].flags & flags) == flags)
-		return -EEXIST;
-	for (int c = 0; c < map_ncpus(); c++)
-		v[c].flags |= flags;
-	if (update_elem(fd, key, v, BPF_EXIST) < 0)
-		return -errno;
-	return -EEXIST;
-}
+	struct mptcpify_name_rule v;
+	int r;
 
-static int add_key(int fd, const void *key, uint32_t flags)
-{
-	_cleanup_free_ struct mptcpify_rule *v = percpu_zero();
-
-	if (!v)
-		return -ENOMEM;
-	for (int c = 0; c < map_ncpus(); c++)
-		v[c].flags = flags;
-	if (update_elem(fd, key, v, BPF_NOEXIST) < 0)
-		return errno == EEXIST ? add_flags(fd, key, v, flags) : -errno;
+	if (bpf_map_lookup_elem(fd, key, &v) == 0) {
+		if ((v.flags & flags) == flags)
+			return -EEXIST;
+		v.flags |= flags;
+		return update_elem(fd, key, &v, BPF_EXIST) < 0 ? -errno : -EEXIST;
+	}
+	r = name_slot_take(&s->slots, s->map_fd[MAP_COMM], s->map_fd[MAP_EXCLUDE],
+			   s->map_fd[MAP_DENY], s->map_fd[MAP_NAME_HITS], &v.slot);
+	if (r)
+		return r;
+	v.flags = flags;
+	if (update_elem(fd, key, &v, BPF_NOEXIST) < 0) {
+		r = -errno;
+		name_slot_give_back(&s->slots, v.slot);
+		return r;
+	}
 	return 0;
 }
 
@@ -84,15 +78,22 @@ int rule_comm_add(struct state *s, enum state_map map, const char *comm, uint32_
 	char key[MPTCPIFY_COMM_LEN];
 
 	comm_key(comm, key);
-	return add_key(s->map_fd[map], key, flags);
+	return add_name(s, s->map_fd[map], key, flags);
 }
 
 int rule_comm_del(struct state *s, enum state_map map, const char *comm)
 {
+	struct mptcpify_name_rule v;
 	char key[MPTCPIFY_COMM_LEN];
+	int r;
 
 	comm_key(comm, key);
-	return del_key(s->map_fd[map], key);
+	if (bpf_map_lookup_elem(s->map_fd[map], key, &v) < 0)
+		return -errno;
+	r = del_key(s->map_fd[map], key);
+	if (!r)
+		name_slot_give_back(&s->slots, v.slot);
+	return r;
 }
 
 int rule_cgroup_add(struct state *s, uint64_t id, uint32_t flags, uint32_t number)
@@ -149,18 +150,22 @@ int config_read(struct state *s, struct mptcpify_config *cfg)
 	return bpf_map_lookup_elem(s->map_fd[MAP_CONFIG], &zero, cfg) < 0 ? -errno : 0;
 }
 
-/* Two writes: the counts, then the generation. The hook reads the
- * generation first, so a verdict it makes with the new generation saw the
- * new counts too (an update copies the value in no particular order). */
+/* Two writes: the counts, then the generation. The hook reads the verdict
+ * tag (made from the generation) first, so a verdict it makes with the new
+ * tag saw the new counts too. The tag goes in with a single 8-byte store
+ * into the mapped value (config_publish()): a copy by bpf(2) could be seen
+ * half done. */
 static int config_write(struct state *s, const struct mptcpify_config *cfg)
 {
 	struct mptcpify_config c = *cfg;
 	__u32 zero = 0;
 
+	mptcpify_config_derive(&c);
+	c.generation = cfg->generation;
+	c.verdict_tag = cfg->verdict_tag;  /* unchanged by this copy */
 	if (bpf_map_update_elem(s->map_fd[MAP_CONFIG], &zero, &c, BPF_ANY) < 0)
 		return -errno;
-	c.generation++;
-	return bpf_map_update_elem(s->map_fd[MAP_CONFIG], &zero, &c, BPF_ANY) < 0 ? -errno : 0;
+	return config_publish(s->map_fd[MAP_CONFIG], c.generation + 1);
 }
 
 int rule_set_all(struct state *s, bool on)
@@ -312,6 +317,7 @@ int rules_clear(struct state *s)
 	int r;
 
 	r = rule_set_all(s, false);
+	name_slots_forget(&s->slots);
 	if (!r)
 		r = clear_map(s->map_fd[MAP_COMM], MPTCPIFY_COMM_LEN);
 	if (!r)
@@ -335,16 +341,17 @@ int rules_clear(struct state *s)
 
 int stats_read(struct state *s, uint64_t out[MPTCPIFY_STAT_MAX])
 {
-	_cleanup_free_ __u64 *v = calloc(map_ncpus(), sizeof(__u64));
+	_cleanup_free_ struct mptcpify_stats *v = calloc(map_ncpus(), sizeof(*v));
 
 	if (!v)
 		return -ENOMEM;
-	for (__u32 i = 0; i < MPTCPIFY_STAT_MAX; i++) {
-		out[i] = 0;
-		if (bpf_map_lookup_elem(s->map_fd[MAP_STATS], &i, v) < 0)
+	memset(out, 0, MPTCPIFY_STAT_MAX * sizeof(*out));
+	for (__u32 copy = 0; copy < MPTCPIFY_STAT_COPIES; copy++) {
+		if (bpf_map_lookup_elem(s->map_fd[MAP_STATS], &copy, v) < 0)
 			return -errno;
 		for (int c = 0; c < map_ncpus(); c++)
-			out[i] += v[c];
+			for (int i = 0; i < MPTCPIFY_STAT_MAX; i++)
+				out[i] += v[c].n[i];
 	}
 	return 0;
 }
@@ -352,27 +359,24 @@ int stats_read(struct state *s, uint64_t out[MPTCPIFY_STAT_MAX])
 int rules_foreach(struct state *s, enum state_map map, rule_visit_fn fn, void *userdata)
 {
 	size_t key_size = MPTCPIFY_COMM_LEN;
-	_cleanup_free_ struct mptcpify_rule *v = percpu_zero();
 	int fd = s->map_fd[map];
 	char key[64], next[64];
 	void *prev = NULL;
 
-	if (!v)
-		return -ENOMEM;
 	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		uint64_t hits = 0;
+		struct mptcpify_name_rule v;
+		__u64 hits = 0;
 		int r;
 
 		memcpy(key, next, key_size);
 		prev = key;
-		if (bpf_map_lookup_elem(fd, key, v) < 0) {
+		if (bpf_map_lookup_elem(fd, key, &v) < 0) {
 			if (errno == ENOENT)  /* removed meanwhile */
 				continue;
 			return -errno;
 		}
-		for (int c = 0; c < map_ncpus(); c++)
-			hits += v[c].hits;
-		r = fn(key, hits, v[0].flags, userdata);
+		name_slot_hits(s->map_fd[MAP_NAME_HITS], v.slot, &hits);
+		r = fn(key, hits, v.flags, userdata);
 		if (r)
 			return r;
 	}

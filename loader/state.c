@@ -16,6 +16,8 @@
 #include "mptcpify.h"
 #include "compat_pins.h"
 #include "fault.h"
+#include "hook_chain.h"
+#include "map_util.h"
 #include "mptcpify.skel.h"
 #include "state.h"
 #include "upgrade.h"
@@ -48,7 +50,23 @@ const char *const state_map_names[MAP__COUNT] = {
 	[MAP_VETO_PATHS] = "veto_paths",
 	[MAP_VETOES] = "cgroup_vetoes",
 	[MAP_AUTO_EXCLUDE] = "auto_exclude",
+	[MAP_NAME_HITS] = "name_hits",
+	[MAP_EVENT_MASK] = "event_mask",
+	[MAP_RULE_HITS] = "rule_hits",
 };
+
+/* A map's name in the BPF object and in the kernel, where it is not its pin
+ * name: the globals the hook reads directly are each a data section of
+ * their own (ABI 6; bpf/mptcpify.bpf.c, "Maps"). */
+static const char *obj_map_name(int i)
+{
+	switch (i) {
+	case MAP_CONFIG: return ".data.config";
+	case MAP_NAMES: return ".data.names";
+	case MAP_EVENT_MASK: return ".data.readers";
+	default: return state_map_names[i];
+	}
+}
 
 /* The links pinned besides LINK_PIN: the cgroup tracking programs and the
  * socket hook's backstop copies (those only where the kernel can preempt a
@@ -79,6 +97,15 @@ const char *pin_root(void)
 static void pin_path(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s/%s", pin_root(), name);
+}
+
+int state_lock_dir(void)
+{
+	int fd = open(pin_root(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0)
+		closep(&fd), fd = -1;
+	return fd;
 }
 
 int state_backstop_links(void)
@@ -247,6 +274,10 @@ static int explain_load_error(int err)
 		    "libbpf's log)", strerror(-err));
 }
 
+/* Before anything is attached: this ABI's mark, a hook that does not end
+ * the chain (decide_chain() says when it may, once it is attached), and a
+ * new generation: what a program loaded before cached under the pinned
+ * maps (verdicts, the memo in stats) is not taken for this one's. */
 static int config_init(int fd)
 {
 	struct mptcpify_config cfg = {};
@@ -254,22 +285,63 @@ static int config_init(int fd)
 
 	if (bpf_map_lookup_elem(fd, &zero, &cfg) < 0)
 		return -errno;
-	if (cfg.abi == MPTCPIFY_ABI)
-		return 0;
 	cfg.abi = MPTCPIFY_ABI;
-	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) < 0 ? -errno : 0;
+	cfg.chain_ends = 0;
+	mptcpify_config_derive(&cfg);
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) < 0)
+		return -errno;
+	return config_publish(fd, cfg.generation + 1);
 }
 
-static void unlink_tracking_pins(void)
+/* The socket hook ends the chain for the sockets it declines only where no
+ * other tool's program is attached to update_socket_protocol: one attached
+ * before ours would never see them. One attached later runs before ours and
+ * keeps its say, so the check is made once ours is attached (and by later
+ * writers, state_open(), while the answer is no). */
+static void decide_chain(int config_fd, int primary_link_fd, const __u32 *own, size_t n_own)
 {
-	char p[PATH_MAX];
+	struct hook_link other[4];
+	int n = hook_foreign_links(primary_link_fd, own, n_own, other, ELEMENTSOF(other));
 
-	for (size_t i = 0; i < ELEMENTSOF(tracking_links); i++) {
-		pin_path(p, sizeof(p), tracking_links[i]);
-		unlink(p);
+	if (n < 0) {
+		debug("cannot list the programs on update_socket_protocol: %s", strerror(-n));
+		return;
 	}
-	pin_path(p, sizeof(p), LINK_NEW_PIN);
-	unlink(p);
+	for (int i = 0; i < n && i < (int)ELEMENTSOF(other); i++)
+		debug("another program on update_socket_protocol: link %u, program %u '%s'",
+		      other[i].link_id, other[i].prog_id, other[i].prog_name);
+	if (n == 0 && hook_chain_set(config_fd, 1) < 0)
+		debug("cannot set config.chain_ends: %s", strerror(errno));
+}
+
+/* Where a link is pinned before it is renamed over its final name. */
+static void new_pin_path(char *buf, size_t len, const char *name)
+{
+	char n[64];
+
+	snprintf(n, sizeof(n), "new_%s", name);
+	pin_path(buf, len, strcmp(name, LINK_PIN) ? n : LINK_NEW_PIN);
+}
+
+/* Pins link under name, replacing in one step what an older program had
+ * pinned there: until then the older set stays whole, and an upgrade
+ * killed before can find the older maps through it. */
+static int pin_over(struct bpf_link *link, const char *name)
+{
+	char p[PATH_MAX], tmp[PATH_MAX];
+	int err;
+
+	new_pin_path(tmp, sizeof(tmp), name);
+	pin_path(p, sizeof(p), name);
+	unlink(tmp);
+	err = bpf_link__pin(link, tmp);
+	if (!err && rename(tmp, p) < 0)
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return fail(EXIT_INTERNAL, "failed to pin %s: %s", p, strerror(-err));
+	}
+	return 0;
 }
 
 /* Loads the programs, reusing maps already pinned (their rules survive) and
@@ -317,21 +389,42 @@ static size_t backstops_wanted(struct mptcpify_bpf *skel)
 	return preempts ? MPTCPIFY_BACKSTOPS : 0;
 }
 
+/* Opens the links pinned here (an older program's, in an upgrade): once the
+ * new ones are pinned and these are closed, they are detached at once
+ * instead of a moment later (see state_unload()), and are not counted as
+ * another tool's programs on the hook. */
+static void hold_old_links(int held[])
+{
+	char p[PATH_MAX];
+
+	pin_path(p, sizeof(p), LINK_PIN);
+	held[0] = bpf_obj_get(p);
+	for (size_t i = 0; i < ELEMENTSOF(tracking_links); i++) {
+		pin_path(p, sizeof(p), tracking_links[i]);
+		held[i + 1] = bpf_obj_get(p);
+	}
+}
+
 static int load_and_pin(struct state *s, const struct migrated *m)
 {
 	struct mptcpify_bpf *skel = NULL;
 	struct bpf_link *links[ELEMENTSOF(tracking_links) + 1] = {};
 	struct bpf_program *progs[ELEMENTSOF(tracking_links) + 1];
-	size_t n_links = N_TRACKERS;
-	char why[256], p[PATH_MAX], tmp[PATH_MAX];
+	int held[ELEMENTSOF(tracking_links) + 1];
+	__u32 own[MPTCPIFY_BACKSTOPS + 1];
+	size_t n_links = N_TRACKERS, n_own = 0;
+	char why[256], p[PATH_MAX];
 	bool existed[MAP__COUNT];
 	int r, err;
 
 	for (int i = 0; i < MAP__COUNT; i++)
 		existed[i] = true;  /* until looked at: never removed on failure */
+	hold_old_links(held);
 	skel = mptcpify_bpf__open();
-	if (!skel)
-		return fail(EXIT_INTERNAL, "failed to open the BPF object: %s", strerror(errno));
+	if (!skel) {
+		r = fail(EXIT_INTERNAL, "failed to open the BPF object: %s", strerror(errno));
+		goto out;
+	}
 	compat_pins_prepare(skel);
 	progs[0] = skel->progs.mptcpify_cgroup_mkdir;
 	progs[1] = skel->progs.mptcpify_cgroup_rmdir;
@@ -339,7 +432,7 @@ static int load_and_pin(struct state *s, const struct migrated *m)
 	progs[3] = skel->progs.mptcpify_back2;
 	progs[4] = skel->progs.mptcpify_back3;
 	for (int i = 0; i < MAP__COUNT; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, state_map_names[i]);
+		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, obj_map_name(i));
 
 		pin_path(p, sizeof(p), state_map_names[i]);
 		existed[i] = access(p, F_OK) == 0;
@@ -357,7 +450,7 @@ static int load_and_pin(struct state *s, const struct migrated *m)
 		goto out;
 	}
 	fault_point("loaded");  /* maps pinned, program loaded, not attached */
-	if (config_init(bpf_map__fd(skel->maps.config)) < 0) {
+	if (config_init(bpf_map__fd(skel->maps.data_config)) < 0) {
 		r = fail(EXIT_INTERNAL, "failed to initialise the config map: %s", strerror(errno));
 		goto out;
 	}
@@ -371,22 +464,20 @@ static int load_and_pin(struct state *s, const struct migrated *m)
 	/* Tracking first: a path rule's new cgroups are selected from the
 	 * moment the hook can see them. The primary last: the most recently
 	 * attached fmod_ret program runs first. */
-	unlink_tracking_pins();
 	for (size_t i = 0; i <= n_links; i++) {
 		links[i] = bpf_program__attach(progs[i]);
 		if (!links[i]) {
 			r = explain_load_error(-errno);
 			goto out;
 		}
+		if (i >= N_TRACKERS)
+			own[n_own++] = hook_link_prog_id(bpf_link__fd(links[i]));
 	}
 	fault_point("attached");  /* attached, held only by this process */
 	for (size_t i = 0; i < n_links; i++) {
-		pin_path(p, sizeof(p), tracking_links[i]);
-		err = bpf_link__pin(links[i], p);
-		if (err) {
-			r = fail(EXIT_INTERNAL, "failed to pin %s: %s", p, strerror(-err));
+		r = pin_over(links[i], tracking_links[i]);
+		if (r)
 			goto out;
-		}
 	}
 	err = compat_pins_attach(skel, pin_root(),
 				 compat_audit_wanted(bpf_map__fd(skel->maps.audit_config)));
@@ -394,17 +485,18 @@ static int load_and_pin(struct state *s, const struct migrated *m)
 		r = fail(EXIT_INTERNAL, "failed to pin the socket option programs: %s", strerror(-err));
 		goto out;
 	}
-	pin_path(tmp, sizeof(tmp), LINK_NEW_PIN);
-	pin_path(p, sizeof(p), LINK_PIN);
-	err = bpf_link__pin(links[n_links], tmp);
-	if (!err && rename(tmp, p) < 0)
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		r = fail(EXIT_INTERNAL, "failed to pin %s: %s", p, strerror(-err));
+	r = pin_over(links[n_links], LINK_PIN);
+	if (r)
 		goto out;
+	/* Backstops an older program had and this one has not. */
+	for (size_t i = n_links; i < ELEMENTSOF(tracking_links); i++) {
+		pin_path(p, sizeof(p), tracking_links[i]);
+		unlink(p);
 	}
 	fault_point("pinned");  /* pinned, no rule applied yet */
+	for (size_t i = 0; i < ELEMENTSOF(held); i++)
+		closep(&held[i]);  /* an older program's: detached now */
+	decide_chain(bpf_map__fd(skel->maps.data_config), bpf_link__fd(links[n_links]), own, n_own);
 	debug("loaded and pinned under %s", pin_root());
 	if (kernel_addresses_hidden())
 		warn("%s", HIDDEN_ADDRESSES_WARNING);
@@ -417,9 +509,14 @@ out:
 				pin_path(p, sizeof(p), state_map_names[i]);
 				unlink(p);
 			}
-		unlink_tracking_pins();
+		for (size_t i = 0; i < ELEMENTSOF(tracking_links); i++) {
+			new_pin_path(p, sizeof(p), tracking_links[i]);
+			unlink(p);
+		}
 		compat_pins_remove(pin_root());
 	}
+	for (size_t i = 0; i < ELEMENTSOF(held); i++)
+		closep(&held[i]);
 	for (size_t i = 0; i < ELEMENTSOF(links); i++)
 		bpf_link__destroy(links[i]);  /* the pins keep them attached */
 	mptcpify_bpf__destroy(skel);
@@ -456,7 +553,10 @@ static int prog_map_ids(int prog_fd, __u32 *ids)
 	return pi.nr_map_ids < MAX_PROG_MAPS ? pi.nr_map_ids : MAX_PROG_MAPS;
 }
 
-static int pin_named_map(int prog_fd, const char *name, const char *path)
+/* Pins at path the map of program prog_fd that is state map number map,
+ * looked for by its BPF object name and by its pin name, which older ABIs
+ * used for both. */
+static int repin_from_prog(int prog_fd, int map, const char *path)
 {
 	__u32 ids[MAX_PROG_MAPS];
 	int n = prog_map_ids(prog_fd, ids);
@@ -468,51 +568,64 @@ static int pin_named_map(int prog_fd, const char *name, const char *path)
 
 		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &mi, &len) < 0)
 			continue;
-		if (strcmp(mi.name, name) == 0)
+		if (strcmp(mi.name, obj_map_name(map)) == 0 || strcmp(mi.name, state_map_names[map]) == 0)
 			return bpf_obj_pin(fd, path) < 0 ? -errno : 0;
 	}
 	return n < 0 ? n : -ENOENT;
 }
 
-/* A map pin lost while the link survived (someone removed it by hand, or an
- * upgrade was killed): find the map through the attached programs and pin
- * it again, so that the CLI never edits a map the running programs do not
- * use. The socket hook's first; the audit rules are used only by the socket
- * option programs, whose pins a load replaces last (compat_pins.c). */
-static int repin_map_from_link(int link_fd, const char *name, const char *path)
+/* The same through the program of link link_fd. */
+static int repin_from_link(int link_fd, int map, const char *path)
 {
-	static const char *const others[] = { "prog_audset", "link_refset" };
 	struct bpf_link_info li = {};
 	__u32 len = sizeof(li);
-	int r = -ENOENT;
+	_cleanup_close_ int prog_fd = -1;
 
-	if (bpf_obj_get_info_by_fd(link_fd, &li, &len) == 0) {
-		_cleanup_close_ int prog_fd = bpf_prog_get_fd_by_id(li.prog_id);
+	if (bpf_obj_get_info_by_fd(link_fd, &li, &len) < 0)
+		return -errno;
+	prog_fd = bpf_prog_get_fd_by_id(li.prog_id);
+	return prog_fd < 0 ? -errno : repin_from_prog(prog_fd, map, path);
+}
 
-		r = prog_fd < 0 ? -errno : pin_named_map(prog_fd, name, path);
-	}
-	for (size_t i = 0; r == -ENOENT && i < ELEMENTSOF(others); i++) {
-		_cleanup_close_ int fd = -1, prog_fd = -1;
-		char p[PATH_MAX];
+/* A map pin lost while the link survived (someone removed it by hand, or
+ * an upgrade was killed): find the map through the attached programs and
+ * pin it again, so that the CLI never edits a map the running programs do
+ * not use. The socket hook's first, then the cgroup trackers' (they alone
+ * use the path rules), then the socket option programs' (they alone use the
+ * audit rules; a load replaces their pins last, compat_pins.c). */
+static int repin_map_from_link(int link_fd, int map, const char *path)
+{
+	static const char *const prog_pins[] = { "prog_audset" };
+	static const char *const link_pins[] = { "link_refset" };
+	char p[PATH_MAX];
 
-		pin_path(p, sizeof(p), others[i]);
+	if (repin_from_link(link_fd, map, path) == 0)
+		return 0;
+	for (size_t i = 0; i < N_TRACKERS; i++) {
+		_cleanup_close_ int fd = -1;
+
+		pin_path(p, sizeof(p), tracking_links[i]);
 		fd = bpf_obj_get(p);
-		if (fd < 0)
-			continue;
-		len = sizeof(li);
-		memset(&li, 0, sizeof(li));
-		if (strncmp(others[i], "link_", 5) == 0) {
-			if (bpf_obj_get_info_by_fd(fd, &li, &len) < 0)
-				continue;
-			prog_fd = bpf_prog_get_fd_by_id(li.prog_id);
-		} else {
-			prog_fd = fd;
-			fd = -1;
-		}
-		if (prog_fd >= 0)
-			r = pin_named_map(prog_fd, name, path);
+		if (fd >= 0 && repin_from_link(fd, map, path) == 0)
+			return 0;
 	}
-	return r;
+	for (size_t i = 0; i < ELEMENTSOF(link_pins); i++) {
+		_cleanup_close_ int fd = -1;
+
+		pin_path(p, sizeof(p), link_pins[i]);
+		fd = bpf_obj_get(p);
+		if (fd >= 0 && repin_from_link(fd, map, path) == 0)
+			return 0;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(prog_pins); i++) {
+		_cleanup_close_ int fd = -1;
+
+		pin_path(p, sizeof(p), prog_pins[i]);
+		fd = bpf_obj_get(p);
+		if (fd >= 0 && repin_from_prog(fd, map, path) == 0)
+			return 0;
+	}
+	return -ENOENT;
 }
 
 static int open_pins(struct state *s, bool write, bool repin)
@@ -532,7 +645,7 @@ static int open_pins(struct state *s, bool write, bool repin)
 		pin_path(p, sizeof(p), state_map_names[i]);
 		s->map_fd[i] = write ? bpf_obj_get(p) : bpf_obj_get_opts(p, &ro);
 		if (s->map_fd[i] < 0 && errno == ENOENT && write && repin &&
-		    repin_map_from_link(s->link_fd, state_map_names[i], p) == 0) {
+		    repin_map_from_link(s->link_fd, i, p) == 0) {
 			warn("map pin %s was missing; pinned it again from the attached program", p);
 			s->map_fd[i] = bpf_obj_get(p);
 		}
@@ -603,6 +716,49 @@ static int check_abi(struct state *s)
 
 static int upgrade(struct state *s);
 
+/* The programs of the socket hook's links pinned here: the primary's and
+ * its backstops'. */
+static size_t own_hook_progs(const struct state *s, __u32 *own)
+{
+	char p[PATH_MAX];
+	size_t n = 0;
+
+	own[n++] = hook_link_prog_id(s->link_fd);
+	for (size_t i = N_TRACKERS; i < ELEMENTSOF(tracking_links); i++) {
+		_cleanup_close_ int fd = -1;
+
+		pin_path(p, sizeof(p), tracking_links[i]);
+		fd = bpf_obj_get(p);
+		if (fd >= 0)
+			own[n++] = hook_link_prog_id(fd);
+	}
+	return n;
+}
+
+int state_hook_chain(struct state *s, bool *ends, struct hook_link *other, size_t max)
+{
+	struct mptcpify_config cfg = {};
+	__u32 own[ELEMENTSOF(tracking_links) + 1], zero = 0;
+
+	if (bpf_map_lookup_elem(s->map_fd[MAP_CONFIG], &zero, &cfg) < 0)
+		return -errno;
+	*ends = cfg.chain_ends;
+	return hook_foreign_links(s->link_fd, own, own_hook_progs(s, own), other, max);
+}
+
+/* A hook loaded while another tool's program was on update_socket_protocol
+ * ends the chain once that program is gone. */
+static void refresh_chain(struct state *s)
+{
+	__u32 own[ELEMENTSOF(tracking_links) + 1];
+	struct mptcpify_config cfg = {};
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(s->map_fd[MAP_CONFIG], &zero, &cfg) < 0 || cfg.chain_ends)
+		return;
+	decide_chain(s->map_fd[MAP_CONFIG], s->link_fd, own, own_hook_progs(s, own));
+}
+
 int state_open(struct state *s, int flags)
 {
 	bool write = flags & STATE_WRITE;
@@ -636,6 +792,8 @@ int state_open(struct state *s, int flags)
 	if (r)
 		return r;
 	r = check_abi(s);
+	if (r == 0 && write)
+		refresh_chain(s);
 	if (r != 1)
 		return r;
 	if (!write)
@@ -663,7 +821,7 @@ static int upgrade(struct state *s)
 			s->map_fd[i] = -1;
 			pin_path(p, sizeof(p), state_map_names[i]);
 			unlink(p);
-			if (repin_map_from_link(s->link_fd, state_map_names[i], p) == 0)
+			if (repin_map_from_link(s->link_fd, i, p) == 0)
 				s->map_fd[i] = bpf_obj_get(p);
 		}
 		if (s->map_fd[MAP_CONFIG] < 0) {
@@ -701,6 +859,7 @@ out:
 
 void state_close(struct state *s)
 {
+	name_slots_forget(&s->slots);
 	for (int i = 0; i < MAP__COUNT; i++)
 		closep(&s->map_fd[i]);
 	closep(&s->link_fd);
@@ -731,11 +890,17 @@ int state_unload(void)
 	 * each link is held open while its pin is removed, and closed before
 	 * unload returns: afterwards no socket is rewritten any more. The
 	 * primary first, then the rest. */
-	const char *links[ELEMENTSOF(tracking_links) + 2] = { LINK_PIN, LINK_NEW_PIN };
+	/* Each link under its final name and the one it has while pinned
+	 * (a load killed in between leaves that one). */
+	char links[2 * ELEMENTSOF(tracking_links) + 2][64];
 	int held[ELEMENTSOF(links)];
 
-	for (size_t i = 0; i < ELEMENTSOF(tracking_links); i++)
-		links[i + 2] = tracking_links[i];
+	snprintf(links[0], sizeof(links[0]), "%s", LINK_PIN);
+	snprintf(links[1], sizeof(links[1]), "%s", LINK_NEW_PIN);
+	for (size_t i = 0; i < ELEMENTSOF(tracking_links); i++) {
+		snprintf(links[2 * i + 2], sizeof(links[0]), "%s", tracking_links[i]);
+		snprintf(links[2 * i + 3], sizeof(links[0]), "new_%s", tracking_links[i]);
+	}
 	for (size_t i = 0; i < ELEMENTSOF(links); i++) {
 		char p[PATH_MAX];
 

@@ -7,9 +7,11 @@
 #define MPTCPIFY_STATE_H
 
 #include <stdbool.h>
+#include <linux/types.h>
 
 #define DEFAULT_PIN_ROOT "/sys/fs/bpf/mptcpify"
 
+#include "name_slots.h"
 #include "pinned_maps.h"
 
 extern const char *const state_map_names[MAP__COUNT];
@@ -19,6 +21,7 @@ struct state {
 	int link_fd;
 	int map_fd[MAP__COUNT];
 	bool created;             /* this call loaded and pinned the program */
+	struct name_slots slots;  /* of name_hits, for writers (name_slots.h) */
 };
 
 #define STATE_INIT { .dir_fd = -1, .link_fd = -1, .map_fd = { [0 ... MAP__COUNT - 1] = -1 } }
@@ -36,6 +39,17 @@ void set_pin_root(const char *path);
  * naming the cause and the fix on failure and returns an exit status. */
 int state_open(struct state *s, int flags);
 void state_close(struct state *s);
+
+/* The pin directory, opened and locked exclusively as writers do; -1 when
+ * that fails. Close it to unlock. */
+int state_lock_dir(void);
+
+/* Whether the hook ends the chain of fmod_ret programs for the sockets it
+ * declines (config.chain_ends), and the other programs attached to
+ * update_socket_protocol: up to max into other, their number returned
+ * (or -errno). See hook_chain.h. */
+struct hook_link;
+int state_hook_chain(struct state *s, bool *ends, struct hook_link *other, size_t max);
 
 /* How many backstop copies of the socket hook are pinned (0 where the
  * kernel cannot preempt a task inside it). */

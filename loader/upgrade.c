@@ -9,20 +9,28 @@
  * ABI 3 -> 4: config gains a generation (the hook caches verdicts under it)
  * and name_filter is new: both are rebuilt from the rules; every rule map
  * keeps its layout.
- * ABI 5 -> 6: config gains the deny and exclude fields, stats and
- * compat_stats gain counters, retired_hits grows (rule numbers for deny and
- * exclude paths); comm_deny, veto_paths, cgroup_vetoes and auto_exclude are
- * new (empty: ABI 5 had no such rules). The audit rules (audit_config,
+ * ABI 4 -> 5: the maps of the socket option programs are new (audit rules,
+ * refusals seen); every other map keeps its layout.
+ * ABI 5 -> 6: comm_rules and comm_exclude hold {slot, flags} with the hits
+ * in name_hits (a slot each, given out here in order); stats hold one block
+ * per program copy (the old counts go to the primary's); config gains its
+ * derived fields and the deny and exclude ones; name_filter is one value;
+ * event_mask is new (readers register again); compat_stats and
+ * retired_hits grow; comm_deny, veto_paths, cgroup_vetoes and auto_exclude
+ * are new (empty: ABI 5 had no such rules). The audit rules (audit_config,
  * audit_comms, audit_cgroups) and the refusals seen (sockopt_refused) keep
- * their layout and are carried; so are the counters both layouts have. */
+ * their layout and are carried, as are the counters both layouts have.
+ * Each older layout is read as it was. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "mptcpify.h"
 #include "mptcpify.skel.h"
 #include "map_util.h"
+#include "name_slots.h"
 #include "upgrade.h"
 #include "util.h"
 
@@ -92,6 +100,79 @@ static int convert_abi2_cgroup(const void *old, void *new)
 	return 0;
 }
 
+/* ABI 2 to 5: a name rule's per-CPU {hits, flags}, into {slot, flags} (the
+ * slot is given at restore) and its hits. */
+static int convert_old_name(const void *old, void *new)
+{
+	const struct mptcpify_rule *o = old;
+	struct migrated_name *v = new;
+
+	v->rule.flags = o[0].flags;
+	for (int c = 0; c < map_ncpus(); c++)
+		v->hits += o[c].hits;
+	return 0;
+}
+
+/* ABI 6's name rules: the hits are in name_hits. */
+static int read_name_hits(int hits_fd, struct migrated_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct migrated_name *v = e[i].value;
+		int r = name_slot_hits(hits_fd, v->rule.slot, &v->hits);
+
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int read_names(const int map_fd[MAP__COUNT], unsigned abi, enum state_map map,
+		      struct migrated_entry **e, size_t *n)
+{
+	size_t pc_rule = map_ncpus() * sizeof(struct mptcpify_rule);
+	int r;
+
+	if (abi < 6)
+		return read_hash(map_fd[map], MPTCPIFY_COMM_LEN, pc_rule, sizeof(struct migrated_name),
+				 convert_old_name, e, n);
+	r = read_hash(map_fd[map], MPTCPIFY_COMM_LEN, sizeof(struct mptcpify_name_rule),
+		      sizeof(struct migrated_name), NULL, e, n);
+	return r ? r : read_name_hits(map_fd[MAP_NAME_HITS], *e, *n);
+}
+
+/* The counters, as stats[stat * CPUs + cpu]: up to ABI 5 one per-CPU
+ * __u64 per stat, from ABI 6 one block per program copy (added up; the
+ * primary's memo is left behind). */
+static void read_stats(const int map_fd[MAP__COUNT], unsigned abi, struct migrated *m)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+	int ncpus = map_ncpus();
+
+	if (bpf_obj_get_info_by_fd(map_fd[MAP_STATS], &mi, &len) < 0)
+		return;
+	if (abi < 6 && mi.value_size == 8) {
+		m->n_stats = mi.max_entries < MPTCPIFY_STAT_MAX ? mi.max_entries : MPTCPIFY_STAT_MAX;
+		m->stats = calloc((size_t)m->n_stats * ncpus, sizeof(__u64));
+		for (__u32 i = 0; m->stats && i < m->n_stats; i++)
+			bpf_map_lookup_elem(map_fd[MAP_STATS], &i, m->stats + (size_t)i * ncpus);
+		return;
+	}
+	if (abi >= 6 && mi.value_size == sizeof(struct mptcpify_stats)) {
+		_cleanup_free_ struct mptcpify_stats *v = calloc(ncpus, sizeof(*v));
+
+		m->n_stats = MPTCPIFY_STAT_MAX;
+		m->stats = calloc((size_t)m->n_stats * ncpus, sizeof(__u64));
+		for (__u32 copy = 0; v && m->stats && copy < mi.max_entries; copy++) {
+			if (bpf_map_lookup_elem(map_fd[MAP_STATS], &copy, v) < 0)
+				continue;
+			for (int c = 0; c < ncpus; c++)
+				for (__u32 i = 0; i < m->n_stats; i++)
+					m->stats[(size_t)i * ncpus + c] += v[c].n[i];
+		}
+	}
+}
+
 /* ABI 5's socket option state: audit rules and refusals, same layouts. */
 static int read_compat(const int map_fd[MAP__COUNT], struct migrated *m)
 {
@@ -125,21 +206,17 @@ static int read_compat(const int map_fd[MAP__COUNT], struct migrated *m)
 
 int migrated_read(const int map_fd[MAP__COUNT], struct migrated *m)
 {
-	size_t pc_rule = map_ncpus() * sizeof(struct mptcpify_rule);
 	struct mptcpify_config cfg = {};
-	struct bpf_map_info mi = {};
-	__u32 zero = 0, len = sizeof(mi);
+	__u32 zero = 0;
 	int r;
 
 	if (bpf_map_lookup_elem(map_fd[MAP_CONFIG], &zero, &cfg) < 0)
 		return fail(EXIT_INTERNAL, "cannot read the pinned config map: %s", strerror(errno));
 	m->abi = cfg.abi;
 	m->all = cfg.all;
-	r = read_hash(map_fd[MAP_COMM], MPTCPIFY_COMM_LEN, pc_rule, pc_rule, NULL,
-		      &m->comm, &m->n_comm);
+	r = read_names(map_fd, m->abi, MAP_COMM, &m->comm, &m->n_comm);
 	if (!r)
-		r = read_hash(map_fd[MAP_EXCLUDE], MPTCPIFY_COMM_LEN, pc_rule, pc_rule, NULL,
-			      &m->exclude, &m->n_exclude);
+		r = read_names(map_fd, m->abi, MAP_EXCLUDE, &m->exclude, &m->n_exclude);
 	if (!r && m->abi == 2)
 		r = read_hash(map_fd[MAP_CGROUP], sizeof(__u64),
 			      map_ncpus() * sizeof(struct old_percpu_rule),
@@ -167,13 +244,7 @@ int migrated_read(const int map_fd[MAP__COUNT], struct migrated *m)
 			bpf_map_lookup_elem(map_fd[MAP_RETIRED], &i, &m->retired[i]);
 	}
 	/* Counters are kept too, as far as both layouts have them. */
-	if (bpf_obj_get_info_by_fd(map_fd[MAP_STATS], &mi, &len) == 0 && mi.value_size == 8) {
-		m->n_stats = mi.max_entries < MPTCPIFY_STAT_MAX ? mi.max_entries : MPTCPIFY_STAT_MAX;
-		m->stats = calloc(m->n_stats, map_ncpus() * sizeof(__u64));
-		for (__u32 i = 0; m->stats && i < m->n_stats; i++)
-			bpf_map_lookup_elem(map_fd[MAP_STATS], &i,
-					    (char *)m->stats + i * map_ncpus() * sizeof(__u64));
-	}
+	read_stats(map_fd, m->abi, m);
 	return 0;
 }
 
@@ -185,15 +256,53 @@ static int write_all(int fd, const struct migrated_entry *e, size_t n)
 	return 0;
 }
 
+/* Name rules take slots first, second...: their hits go to the first CPU's
+ * value of their slot. */
+static int write_names(int fd, int hits_fd, const struct migrated_entry *e, size_t n,
+		       __u32 *next_slot)
+{
+	_cleanup_free_ __u64 *hits = calloc(map_ncpus(), sizeof(__u64));
+
+	if (!hits)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct migrated_name *v = e[i].value;
+		__u32 slot = (*next_slot)++;
+
+		v->rule.slot = slot;
+		hits[0] = v->hits;
+		if (bpf_map_update_elem(hits_fd, &slot, hits, 0) < 0 ||
+		    bpf_map_update_elem(fd, e[i].key, &v->rule, BPF_ANY) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int write_stats(int fd, const struct migrated *m)
+{
+	int ncpus = map_ncpus();
+	_cleanup_free_ struct mptcpify_stats *v = calloc(ncpus, sizeof(*v));
+	__u32 primary = MPTCPIFY_COPY_PRIMARY;
+
+	if (!v)
+		return -ENOMEM;
+	for (int c = 0; c < ncpus; c++)
+		for (unsigned i = 0; i < m->n_stats; i++)
+			v[c].n[i] = m->stats[(size_t)i * ncpus + c];
+	return bpf_map_update_elem(fd, &primary, v, 0) < 0 ? -errno : 0;
+}
+
 int migrated_restore(const struct migrated *m, struct mptcpify_bpf *skel)
 {
 	struct mptcpify_config cfg = {};
-	__u32 zero = 0;
-	int r, cfg_fd = bpf_map__fd(skel->maps.config);
+	__u32 zero = 0, slot = 0;
+	int r, cfg_fd = bpf_map__fd(skel->maps.data_config);
+	int hits_fd = bpf_map__fd(skel->maps.name_hits);
 
-	r = write_all(bpf_map__fd(skel->maps.comm_rules), m->comm, m->n_comm);
+	r = write_names(bpf_map__fd(skel->maps.comm_rules), hits_fd, m->comm, m->n_comm, &slot);
 	if (!r)
-		r = write_all(bpf_map__fd(skel->maps.comm_exclude), m->exclude, m->n_exclude);
+		r = write_names(bpf_map__fd(skel->maps.comm_exclude), hits_fd, m->exclude,
+				m->n_exclude, &slot);
 	if (!r)
 		r = write_all(bpf_map__fd(skel->maps.cgroup_rules), m->cgroup, m->n_cgroup);
 	if (!r)
@@ -201,7 +310,7 @@ int migrated_restore(const struct migrated *m, struct mptcpify_bpf *skel)
 	if (!r)
 		r = write_all(bpf_map__fd(skel->maps.cgroup_globs), m->globs, m->n_globs);
 	if (!r)
-		r = name_filter_write(bpf_map__fd(skel->maps.name_filter),
+		r = name_filter_write(bpf_map__fd(skel->maps.data_names),
 				      bpf_map__fd(skel->maps.comm_rules),
 				      bpf_map__fd(skel->maps.comm_exclude),
 				      bpf_map__fd(skel->maps.comm_deny));
@@ -209,10 +318,8 @@ int migrated_restore(const struct migrated *m, struct mptcpify_bpf *skel)
 		if (m->retired[i] &&
 		    bpf_map_update_elem(bpf_map__fd(skel->maps.retired_hits), &i, &m->retired[i], 0) < 0)
 			r = -errno;
-	for (__u32 i = 0; !r && m->stats && i < m->n_stats; i++)
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.stats), &i,
-					(char *)m->stats + i * map_ncpus() * sizeof(__u64), 0) < 0)
-			r = -errno;
+	if (!r && m->stats)
+		r = write_stats(bpf_map__fd(skel->maps.stats), m);
 	if (!r)
 		r = write_all(bpf_map__fd(skel->maps.audit_comms), m->audit_comms, m->n_audit_comms);
 	if (!r)
@@ -250,6 +357,7 @@ int migrated_restore(const struct migrated *m, struct mptcpify_bpf *skel)
 		cfg.n_exclude = m->n_exclude;
 		cfg.n_cgroup = m->n_cgroup + m->n_paths + n_globs;
 		cfg.levels = ~0u;  /* every depth, until the next recount knows better */
+		mptcpify_config_derive(&cfg);
 		if (bpf_map_update_elem(cfg_fd, &zero, &cfg, 0) < 0)
 			r = -errno;
 	}

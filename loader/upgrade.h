@@ -16,7 +16,14 @@
 
 struct migrated_entry {
 	void *key;
-	void *value;   /* in the new map's layout */
+	void *value;   /* in the new map's layout; a struct migrated_name for names */
+};
+
+/* A comm rule or exclude: its value (the slot is given when written) and
+ * its hits, summed over the CPUs. */
+struct migrated_name {
+	struct mptcpify_name_rule rule;
+	__u64 hits;
 };
 
 struct migrated {
@@ -30,7 +37,7 @@ struct migrated {
 	size_t n_audit_comms, n_audit_cgroups, n_refused;
 	__u64 *compat_stats;       /* MPTCPIFY_COMPAT_STAT_MAX, or NULL */
 	__u64 *retired;            /* MPTCPIFY_MAX_RULE_NUMBER + 1, or NULL */
-	void *stats;               /* per-CPU values of every stat, or NULL */
+	__u64 *stats;              /* [stat * CPUs + cpu], or NULL */
 	unsigned n_stats;
 };
 

@@ -14,7 +14,9 @@
 # the caller in the root cgroup and 10 levels deep), and mptcpify selecting
 # it (by comm; by a cgroup rule 9 levels above it). Knobs: ICOUNT_ITERS,
 # ICOUNT_REPS, ICOUNT_ROUNDS, ICOUNT_COMM_RULES, ICOUNT_SIBLINGS (cgroup rules
-# per level). Exit status 1 when a row got the wrong protocol.
+# per level), ICOUNT_CLI (another mptcpify binary to measure, such as an
+# older build copied into the image: two builds compared in one boot).
+# Exit status 1 when a row got the wrong protocol.
 ITERS=${ICOUNT_ITERS:-20000} REPS=${ICOUNT_REPS:-5} ROUNDS=${ICOUNT_ROUNDS:-3}
 NCOMM=${ICOUNT_COMM_RULES:-10000} NSIB=${ICOUNT_SIBLINGS:-100}
 P=/usr/libexec/mptcpify-test
@@ -25,6 +27,9 @@ bad=0
 : >$OUT
 
 . /suite/bench/bench-lib.sh
+if [ -n "${ICOUNT_CLI:-}" ]; then
+	mptcpify() { "$ICOUNT_CLI" "$@"; }
+fi
 measure() {  # measure ROW EXPECTED_PROTO CGROUP [SOCKLOOP ARGS]
 	row=$1 want=$2 dir=$3; shift 3
 	out=$(in_cg "$dir" $P/sockloop --iters "$ITERS" --reps "$REPS" "$@")
@@ -76,7 +81,7 @@ for round in $(seq "$ROUNDS"); do
 done
 med() { awk -v r="$1" '$1 == r { print $2 }' $OUT | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 floor=$(med floor) empty=$(med empty) direct=$(med direct) floor_deep=$(med floor_deep)
-echo "instructions per socket()+close(), QEMU -icount, kernel $(uname -r), $(date -u +%F)"
+echo "instructions per socket()+close(), QEMU -icount, kernel $(uname -r), $(date -u +%F)${ICOUNT_CLI:+, $ICOUNT_CLI}"
 echo "medians of $ROUNDS rounds of $ITERS x $REPS; backstops attached by mptcpify: ${backstops:-?}"
 pct() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN { printf "%+.1f%%", (a - b) * 100 / f }'; }
 printf '  %-44s %10s  %s\n' "row" "instr" "vs"

@@ -13,6 +13,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "mptcpify.h"
+
 static double now(void)
 {
 	struct timespec t;
@@ -26,8 +28,11 @@ int main(int argc, char **argv)
 	char path[4096], key[16];
 	unsigned long changes = 0;
 	double end, interval;
-	void *zero;
-	int fd, ncpu;
+	/* struct mptcpify_name_rule (ABI 6): the last slot of name_hits, which
+	 * the CLI only gives out when every other is taken; no process has
+	 * these names, so nothing is ever counted there. */
+	struct mptcpify_name_rule value = { .slot = MPTCPIFY_NAME_SLOTS - 1 };
+	int fd;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: rulechurn PIN_DIR SECONDS [INTERVAL_MS]\n");
@@ -41,13 +46,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rulechurn: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	ncpu = libbpf_num_possible_cpus();
-	/* struct mptcpify_rule: hits, flags, pad */
-	zero = calloc(ncpu > 0 ? ncpu : 1, 16);
 	while (now() < end) {
 		memset(key, 0, sizeof(key));
 		snprintf(key, sizeof(key), "churn%lu", changes % 1000);
-		if (bpf_map_update_elem(fd, key, zero, BPF_NOEXIST) < 0) {
+		if (bpf_map_update_elem(fd, key, &value, BPF_NOEXIST) < 0) {
 			fprintf(stderr, "rulechurn: add: %s\n", strerror(errno));
 			return 1;
 		}

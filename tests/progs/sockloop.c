@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include "progs-common.h"
@@ -33,6 +34,7 @@
 
 struct options {
 	int family;
+	int type;
 	int proto;
 	unsigned long iters;
 	unsigned long reps;
@@ -40,6 +42,7 @@ struct options {
 	double storm;           /* > 0: storm mode */
 	long cpu;               /* -1: no pinning */
 	bool json;
+	bool alternate;         /* two names, switched before each socket() */
 };
 
 static volatile sig_atomic_t stop;
@@ -47,7 +50,7 @@ static volatile sig_atomic_t stop;
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: " PROG " [--iters N] [--reps R] [--proto P] [-6] [--connect PORT] [--json]\n"
+"Usage: " PROG " [--iters N] [--reps R] [--proto P] [-6|--unix] [--type T] [--connect PORT] [--json]\n"
 "       " PROG " --storm SEC [--proto P] [-6] [--json]\n"
 "Benchmark loop for the socket() hook.\n"
 "\n"
@@ -66,9 +69,13 @@ static void usage(FILE *f)
 "  -r, --reps R      repetitions (default %lu)\n"
 "  -p, --proto P     protocol argument: 0 (default), tcp, mptcp or N\n"
 "  -6                AF_INET6 (default AF_INET)\n"
+"      --unix        AF_UNIX (socket mode only)\n"
+"  -t, --type T      stream (default) or dgram (socket mode only)\n"
 "  -c, --connect PORT  connect mode\n"
 "  -s, --storm SEC   storm mode\n"
 "      --cpu N       pin the measuring thread to CPU N\n"
+"      --alternate   socket mode: before each socket(), rename the thread,\n"
+"                    sockloop and sockloop-b in turn (prctl PR_SET_NAME)\n"
 "  -j, --json        one JSON object on stdout instead of key=value lines\n"
 "  -h, --help        show this help\n"
 "\n"
@@ -83,7 +90,7 @@ static void on_signal(int sig __attribute__((unused)))
 
 static const char *family_name(int family)
 {
-	return family == AF_INET6 ? "inet6" : "inet";
+	return family == AF_INET6 ? "inet6" : family == AF_UNIX ? "unix" : "inet";
 }
 
 static int socket_protocol(int fd, int *proto)
@@ -98,7 +105,7 @@ static int probe_protocol(const struct options *o, int *proto)
 {
 	int fd, r;
 
-	fd = socket(o->family, SOCK_STREAM, o->proto);
+	fd = socket(o->family, o->type, o->proto);
 	if (fd < 0)
 		return -errno;
 	r = socket_protocol(fd, proto);
@@ -199,14 +206,19 @@ static int pin_cpu(const struct options *o)
 static int run_socket(const struct options *o, unsigned long n, const char **what)
 {
 	for (unsigned long i = 0; i < n; i++) {
-		int fd = socket(o->family, SOCK_STREAM, o->proto);
+		int fd;
 
+		if (o->alternate)
+			prctl(PR_SET_NAME, i & 1 ? "sockloop-b" : "sockloop", 0, 0, 0);
+		fd = socket(o->family, o->type, o->proto);
 		if (fd < 0) {
 			*what = "socket";
 			return -errno;
 		}
 		close(fd);
 	}
+	if (o->alternate)
+		prctl(PR_SET_NAME, "sockloop", 0, 0, 0);
 	return 0;
 }
 
@@ -381,7 +393,7 @@ static int do_storm(const struct options *o)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CPU = 0x100 };
+	enum { OPT_CPU = 0x100, OPT_UNIX, OPT_ALTERNATE };
 	static const struct option longopts[] = {
 		{ "iters", required_argument, NULL, 'i' },
 		{ "reps", required_argument, NULL, 'r' },
@@ -389,20 +401,36 @@ int main(int argc, char **argv)
 		{ "connect", required_argument, NULL, 'c' },
 		{ "storm", required_argument, NULL, 's' },
 		{ "cpu", required_argument, NULL, OPT_CPU },
+		{ "unix", no_argument, NULL, OPT_UNIX },
+		{ "alternate", no_argument, NULL, OPT_ALTERNATE },
+		{ "type", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	struct options o = {
-		.family = AF_INET, .reps = DEFAULT_REPS, .connect_port = -1, .cpu = -1,
+		.family = AF_INET, .type = SOCK_STREAM, .reps = DEFAULT_REPS, .connect_port = -1,
+		.cpu = -1,
 	};
 	unsigned long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "46i:r:p:c:s:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "46i:r:p:c:s:t:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case '4': o.family = AF_INET; break;
 		case '6': o.family = AF_INET6; break;
+		case OPT_UNIX: o.family = AF_UNIX; break;
+		case OPT_ALTERNATE: o.alternate = true; break;
+		case 't':
+			if (!strcmp(optarg, "stream"))
+				o.type = SOCK_STREAM;
+			else if (!strcmp(optarg, "dgram"))
+				o.type = SOCK_DGRAM;
+			else {
+				fprintf(stderr, PROG ": invalid --type '%s' (stream or dgram)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'j': o.json = true; break;
 		case 'i':
 			if (parse_ulong(optarg, 1000000000UL, &o.iters) < 0 || !o.iters) {
@@ -452,6 +480,10 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if ((o.type != SOCK_STREAM || o.family == AF_UNIX) && (o.storm > 0 || o.connect_port >= 0)) {
+		fprintf(stderr, PROG ": --type and --unix only go with socket mode\n");
 		return EXIT_USAGE;
 	}
 	if (o.storm > 0 && o.connect_port >= 0) {

@@ -29,7 +29,7 @@ hits_of() {
 # hits counted by them, is replaced by this version's in place: every rule
 # with its hits and its saved mark, the file's cgroup as a path rule (ABI 2
 # had cgroup ids only: its runtime one stays an id rule), the old programs
-# and backstops detached, the new ones attached.
+# and backstops detached, the new ones attached, ending the chain.
 upgrade_from() {
 	local abi=$1 i extra=
 	need_hook
@@ -69,7 +69,7 @@ upgrade_from() {
 	wait_until 10 sh -c '[ "$(bpftool prog show | grep -c "name mptcpify_socket")" = 1 ] &&
 		[ "$(bpftool prog show | grep -c "name mptcpify_cgroup")" = 2 ]' ||
 		fail "programs loaded after the upgrade: $(bpftool prog show | grep 'name mptcpify')"
-	for p in cgroup_paths name_filter comm_deny veto_paths cgroup_vetoes auto_exclude audit_comms; do
+	for p in cgroup_paths name_filter name_hits event_mask comm_deny veto_paths cgroup_vetoes auto_exclude audit_comms; do
 		[ -e /sys/fs/bpf/mptcpify/$p ] || fail "pin $p missing after the upgrade"
 	done
 	mptcpify list
@@ -105,6 +105,8 @@ upgrade_from() {
 		mptcpify --json list | grep -q '"comm":"refuser",[^}]*"option":"TCP_MD5SIG",[^}]*"count":4,' ||
 			fail "the refusal does not count on after the upgrade: $(mptcpify --json list)"
 	fi
+	mptcpify --json status | grep -q '"ends_at_mptcpify":true' ||
+		fail "the upgraded hook does not end the chain: $(mptcpify --json status)"
 	expect_exit 0 mptcpify attach --runtime --comm third
 	assert_eq 1 "$(tracing_links)" "tracing links after a second command"
 	expect_exit 0 mptcpify unload

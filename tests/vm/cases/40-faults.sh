@@ -166,39 +166,60 @@ test_fifty_daemon_restarts() {
 	kill_daemon
 }
 
-# An upgrade from ABI 2 and from ABI 5 killed at each step: old link pinned
-# and its maps not; new maps pinned and filled, new programs attached but
-# not pinned; everything pinned. The next command finishes it, with every
-# rule (ABI 5's audit rule is used only by its socket option programs: the
-# next command finds it through their pins).
-# timeout: 300
-test_upgrade_killed_at_each_step() {
+# upgrade_killed_at_each_step ABI: an upgrade from that ABI (its state
+# pinned by its own programs, tests/progs/abiN-pin) killed at each step: old
+# link pinned and its maps not; new maps pinned and filled, new programs
+# attached but not pinned; everything pinned. The next command finishes it,
+# with every rule: from ABI 3 a path rule (only the cgroup trackers use its
+# map), from ABI 5 an audit rule (only the socket option programs use its
+# maps): the next command finds those maps through their programs' pins.
+upgrade_killed_at_each_step() {
 	need_hook
-	local abi point extra
-	for abi in 2 5; do
-		extra=
-		[ $abi = 5 ] && extra=audit=auditme
-		for point in upgrading loaded attached pinned; do
-			mptcpify unload >/dev/null 2>&1
-			rm -rf /etc/mptcpify
+	local point abi=$1 extra=
+	[ "$abi" -ge 5 ] && extra=audit=auditme
+	for point in upgrading loaded attached pinned; do
+		mptcpify unload >/dev/null 2>&1
+		rm -rf /etc/mptcpify
+		if [ "$abi" = 2 ]; then
+			"$(prog abi2-pin)" /sys/fs/bpf/mptcpify comm=keepme comm=nevermp exclude=nevermp >/dev/null
+		else
+			mkdir -p /sys/fs/cgroup/testkill
 			"$(prog abi$abi-pin)" /sys/fs/bpf/mptcpify comm=keepme comm=nevermp exclude=nevermp \
-				$extra >/dev/null || fail "could not pin the ABI $abi state"
-			MPTCPIFY_TEST_CRASH=$point mptcpify attach --runtime --comm added >/tmp/crash.log 2>&1
-			assert_eq 137 "$?" "attach killed at '$point' during the upgrade from ABI $abi"
-			expect_exit 0 mptcpify attach --runtime --comm second
-			assert_eq 1 "$(tracing_links)" "tracing links after a kill at '$point' (ABI $abi)"
-			assert_eq 1 "$(our_programs)" "socket programs after a kill at '$point' (ABI $abi)"
-			assert_eq 2 "$(our_trackers)" "cgroup tracking programs after a kill at '$point' (ABI $abi)"
-			assert_eq $MPTCP "$(proto_as keepme -4)" "keepme after a kill at '$point' (ABI $abi)"
-			assert_eq $MPTCP "$(proto_as second -4)" "second after a kill at '$point' (ABI $abi)"
-			assert_eq $TCP "$(proto_as nevermp -4)" "excluded nevermp after a kill at '$point' (ABI $abi)"
-			[ $abi = 5 ] || continue
+				cgroup=/sys/fs/cgroup/testkill $extra >/dev/null
+		fi || fail "could not pin the ABI $abi state"
+		MPTCPIFY_TEST_CRASH=$point mptcpify attach --runtime --comm added >/tmp/crash.log 2>&1
+		assert_eq 137 "$?" "attach killed at '$point' during the upgrade from ABI $abi"
+		expect_exit 0 mptcpify attach --runtime --comm second
+		assert_eq 1 "$(tracing_links)" "tracing links after a kill at '$point'"
+		wait_until 10 sh -c '[ "$(bpftool prog show | grep -c "name mptcpify_socket")" = 1 ]' ||
+			fail "socket programs after a kill at '$point': $(our_programs)"
+		assert_eq 2 "$(our_trackers)" "cgroup tracking programs after a kill at '$point'"
+		assert_eq $MPTCP "$(proto_as keepme -4)" "keepme after a kill at '$point'"
+		assert_eq $MPTCP "$(proto_as second -4)" "second after a kill at '$point'"
+		assert_eq $TCP "$(proto_as nevermp -4)" "excluded nevermp after a kill at '$point'"
+		if [ "$abi" != 2 ]; then
+			assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testkill)" "path rule after a kill at '$point'"
+			rmdir /sys/fs/cgroup/testkill && mkdir /sys/fs/cgroup/testkill
+			assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testkill)" \
+				"path rule's cgroup made again after a kill at '$point'"
+		fi
+		if [ "$abi" -ge 5 ]; then
 			mptcpify --json list | grep -q '"kind":"audit","comm":"auditme"' ||
 				fail "the audit rule was lost after a kill at '$point': $(mptcpify --json list)"
 			assert_eq 3 "$(audit_links)" "audit links after a kill at '$point'"
-		done
+		fi
 	done
 }
+
+# timeout: 240
+test_upgrade_killed_at_each_step() { upgrade_killed_at_each_step 2; }
+# With a path rule, whose map only the cgroup trackers use (and backstops,
+# where the kernel preempts).
+# timeout: 240
+test_upgrade_from_abi4_killed_at_each_step() { upgrade_killed_at_each_step 4; }
+# From the ABI that shipped last, with an audit rule too.
+# timeout: 240
+test_upgrade_from_abi5_killed_at_each_step() { upgrade_killed_at_each_step 5; }
 
 # Each reader of events (the daemon, every monitor) has a ring buffer of
 # its own: all of them see every socket. A reader killed with -9 leaves
