@@ -456,7 +456,8 @@ static int prog_map_ids(int prog_fd, __u32 *ids)
 	return pi.nr_map_ids < MAX_PROG_MAPS ? pi.nr_map_ids : MAX_PROG_MAPS;
 }
 
-static int pin_named_map(int prog_fd, const char *name, const char *path)
+/* Pins at path the map named name that program prog_fd uses. */
+static int repin_from_prog(int prog_fd, const char *name, const char *path)
 {
 	__u32 ids[MAX_PROG_MAPS];
 	int n = prog_map_ids(prog_fd, ids);
@@ -474,45 +475,52 @@ static int pin_named_map(int prog_fd, const char *name, const char *path)
 	return n < 0 ? n : -ENOENT;
 }
 
+/* The same through the program of link link_fd. */
+static int repin_from_link(int link_fd, const char *name, const char *path)
+{
+	struct bpf_link_info li = {};
+	__u32 len = sizeof(li);
+	_cleanup_close_ int prog_fd = -1;
+
+	if (bpf_obj_get_info_by_fd(link_fd, &li, &len) < 0)
+		return -errno;
+	prog_fd = bpf_prog_get_fd_by_id(li.prog_id);
+	return prog_fd < 0 ? -errno : repin_from_prog(prog_fd, name, path);
+}
+
 /* A map pin lost while the link survived (someone removed it by hand, or an
  * upgrade was killed): find the map through the attached programs and pin
  * it again, so that the CLI never edits a map the running programs do not
- * use. The socket hook's first; the audit rules are used only by the socket
- * option programs, whose pins a load replaces last (compat_pins.c). */
+ * use. The socket hook's first, then the cgroup trackers' (they alone use
+ * the path rules), then the socket option programs' (they alone use the
+ * audit rules; a load replaces their pins last, compat_pins.c). */
 static int repin_map_from_link(int link_fd, const char *name, const char *path)
 {
-	static const char *const others[] = { "prog_audset", "link_refset" };
-	struct bpf_link_info li = {};
-	__u32 len = sizeof(li);
-	int r = -ENOENT;
+	const char *link_pins[N_TRACKERS + 1] = { [N_TRACKERS] = "link_refset" };
+	static const char *const prog_pins[] = { "prog_audset" };
+	char p[PATH_MAX];
 
-	if (bpf_obj_get_info_by_fd(link_fd, &li, &len) == 0) {
-		_cleanup_close_ int prog_fd = bpf_prog_get_fd_by_id(li.prog_id);
+	for (size_t i = 0; i < N_TRACKERS; i++)
+		link_pins[i] = tracking_links[i];
+	if (repin_from_link(link_fd, name, path) == 0)
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(link_pins); i++) {
+		_cleanup_close_ int fd = -1;
 
-		r = prog_fd < 0 ? -errno : pin_named_map(prog_fd, name, path);
-	}
-	for (size_t i = 0; r == -ENOENT && i < ELEMENTSOF(others); i++) {
-		_cleanup_close_ int fd = -1, prog_fd = -1;
-		char p[PATH_MAX];
-
-		pin_path(p, sizeof(p), others[i]);
+		pin_path(p, sizeof(p), link_pins[i]);
 		fd = bpf_obj_get(p);
-		if (fd < 0)
-			continue;
-		len = sizeof(li);
-		memset(&li, 0, sizeof(li));
-		if (strncmp(others[i], "link_", 5) == 0) {
-			if (bpf_obj_get_info_by_fd(fd, &li, &len) < 0)
-				continue;
-			prog_fd = bpf_prog_get_fd_by_id(li.prog_id);
-		} else {
-			prog_fd = fd;
-			fd = -1;
-		}
-		if (prog_fd >= 0)
-			r = pin_named_map(prog_fd, name, path);
+		if (fd >= 0 && repin_from_link(fd, name, path) == 0)
+			return 0;
 	}
-	return r;
+	for (size_t i = 0; i < ELEMENTSOF(prog_pins); i++) {
+		_cleanup_close_ int fd = -1;
+
+		pin_path(p, sizeof(p), prog_pins[i]);
+		fd = bpf_obj_get(p);
+		if (fd >= 0 && repin_from_prog(fd, name, path) == 0)
+			return 0;
+	}
+	return -ENOENT;
 }
 
 static int open_pins(struct state *s, bool write, bool repin)
@@ -573,14 +581,20 @@ static bool link_uses_map(int link_fd, int map_fd)
 	return false;
 }
 
-/* 0 when the pins are this ABI's and belong together; 1 when they must be
- * replaced (older ABI, or an interrupted upgrade); else an exit status. */
-static int check_abi(struct state *s)
+/* 0 with *upgrade false when the pins are this ABI's and belong together;
+ * 0 with *upgrade true when they must be replaced (older ABI, a missing
+ * map, or an interrupted upgrade); else an exit status, printed. */
+static int check_abi(struct state *s, bool *upgrade)
 {
 	struct mptcpify_config cfg = {};
 	struct bpf_map_info mi = {};
 	__u32 zero = 0, len = sizeof(mi);
 
+	*upgrade = true;
+	/* An upgrade killed after pinning new maps: the pinned link still
+	 * runs on the old ones (the new config may not even be written). */
+	if (!link_uses_map(s->link_fd, s->map_fd[MAP_CONFIG]))
+		return 0;
 	/* Older layouts of config are shorter (ABI 3 has no generation). */
 	if (bpf_obj_get_info_by_fd(s->map_fd[MAP_CONFIG], &mi, &len) < 0 ||
 	    mi.value_size > sizeof(cfg) ||
@@ -590,22 +604,23 @@ static int check_abi(struct state *s)
 			    "mptcpify (ABI %u, this one is %u): run 'mptcpify unload' (or remove %s), "
 			    "then attach again", pin_root(), cfg.abi, MPTCPIFY_ABI, pin_root());
 	if (cfg.abi < MPTCPIFY_ABI)
-		return 1;
+		return 0;
 	if (mi.value_size != sizeof(cfg))
 		return fail(EXIT_INTERNAL, "the config map pinned under %s has %u bytes, ABI %u "
 			    "needs %zu: run 'mptcpify unload' (or remove %s), then attach again",
 			    pin_root(), mi.value_size, MPTCPIFY_ABI, sizeof(cfg), pin_root());
 	for (int i = 0; i < MAP__COUNT; i++)
 		if (s->map_fd[i] < 0)
-			return 1;
-	return link_uses_map(s->link_fd, s->map_fd[MAP_CONFIG]) ? 0 : 1;
+			return 0;
+	*upgrade = false;
+	return 0;
 }
 
 static int upgrade(struct state *s);
 
 int state_open(struct state *s, int flags)
 {
-	bool write = flags & STATE_WRITE;
+	bool write = flags & STATE_WRITE, must_upgrade;
 	int r;
 
 	if (write) {
@@ -635,8 +650,8 @@ int state_open(struct state *s, int flags)
 	}
 	if (r)
 		return r;
-	r = check_abi(s);
-	if (r != 1)
+	r = check_abi(s, &must_upgrade);
+	if (r || !must_upgrade)
 		return r;
 	if (!write)
 		return fail(EXIT_NOT_LOADED, "the program pinned under %s is from an older mptcpify: "
@@ -657,14 +672,28 @@ static int upgrade(struct state *s)
 
 	if (!link_uses_map(s->link_fd, s->map_fd[MAP_CONFIG])) {
 		/* An upgrade was killed after pinning new maps: the attached
-		 * program's maps hold the rules. Pin those again and start over. */
+		 * programs' maps hold the rules. Pin those again, over the new
+		 * ones, and start over. A map no old program holds any more
+		 * stays as pinned: after the old cgroup trackers were detached
+		 * (load_and_pin), their path rules live on only in the new
+		 * cgroup_paths, filled by the killed upgrade. That is read as
+		 * the old layout, which holds for the maps only trackers or
+		 * socket option programs use (cgroup_paths and cgroup_globs
+		 * since ABI 3, the audit maps since ABI 5): a change of their
+		 * layout must be told apart here. */
 		for (int i = 0; i < MAP__COUNT; i++) {
+			char tmp[PATH_MAX], name[64];
+
 			closep(&s->map_fd[i]);
-			s->map_fd[i] = -1;
 			pin_path(p, sizeof(p), state_map_names[i]);
-			unlink(p);
-			if (repin_map_from_link(s->link_fd, state_map_names[i], p) == 0)
-				s->map_fd[i] = bpf_obj_get(p);
+			/* No dot: bpffs refuses names with one. */
+			snprintf(name, sizeof(name), "%s_old", state_map_names[i]);
+			pin_path(tmp, sizeof(tmp), name);
+			unlink(tmp);
+			if (repin_map_from_link(s->link_fd, state_map_names[i], tmp) == 0 &&
+			    rename(tmp, p) < 0)
+				unlink(tmp);
+			s->map_fd[i] = bpf_obj_get(p);
 		}
 		if (s->map_fd[MAP_CONFIG] < 0) {
 			r = fail(EXIT_INTERNAL, "the program pinned under %s has no config map: run "
