@@ -9,6 +9,7 @@
  * ABI 3 -> 4: config gains a generation (the hook caches verdicts under it)
  * and name_filter is new: both are rebuilt from the rules; every rule map
  * keeps its layout.
+ * ABI 4 -> 5: the socket option programs' maps are new; nothing converts.
  * ABI 5 -> 6: config gains the deny and exclude fields, stats and
  * compat_stats gain counters, retired_hits grows (rule numbers for deny and
  * exclude paths); comm_deny, veto_paths, cgroup_vetoes and auto_exclude are
