@@ -686,14 +686,20 @@ static bool link_uses_map(int link_fd, int map_fd)
 	return false;
 }
 
-/* 0 when the pins are this ABI's and belong together; 1 when they must be
- * replaced (older ABI, or an interrupted upgrade); else an exit status. */
-static int check_abi(struct state *s)
+/* 0 with *upgrade false when the pins are this ABI's and belong together;
+ * 0 with *upgrade true when they must be replaced (older ABI, a missing
+ * map, or an interrupted upgrade); else an exit status, printed. */
+static int check_abi(struct state *s, bool *upgrade)
 {
 	struct mptcpify_config cfg = {};
 	struct bpf_map_info mi = {};
 	__u32 zero = 0, len = sizeof(mi);
 
+	*upgrade = true;
+	/* An upgrade killed after pinning new maps: the pinned link still
+	 * runs on the old ones (the new config may not even be written). */
+	if (!link_uses_map(s->link_fd, s->map_fd[MAP_CONFIG]))
+		return 0;
 	/* Older layouts of config are shorter (ABI 3 has no generation). */
 	if (bpf_obj_get_info_by_fd(s->map_fd[MAP_CONFIG], &mi, &len) < 0 ||
 	    mi.value_size > sizeof(cfg) ||
@@ -703,15 +709,16 @@ static int check_abi(struct state *s)
 			    "mptcpify (ABI %u, this one is %u): run 'mptcpify unload' (or remove %s), "
 			    "then attach again", pin_root(), cfg.abi, MPTCPIFY_ABI, pin_root());
 	if (cfg.abi < MPTCPIFY_ABI)
-		return 1;
+		return 0;
 	if (mi.value_size != sizeof(cfg))
 		return fail(EXIT_INTERNAL, "the config map pinned under %s has %u bytes, ABI %u "
 			    "needs %zu: run 'mptcpify unload' (or remove %s), then attach again",
 			    pin_root(), mi.value_size, MPTCPIFY_ABI, sizeof(cfg), pin_root());
 	for (int i = 0; i < MAP__COUNT; i++)
 		if (s->map_fd[i] < 0)
-			return 1;
-	return link_uses_map(s->link_fd, s->map_fd[MAP_CONFIG]) ? 0 : 1;
+			return 0;
+	*upgrade = false;
+	return 0;
 }
 
 static int upgrade(struct state *s);
@@ -761,7 +768,7 @@ static void refresh_chain(struct state *s)
 
 int state_open(struct state *s, int flags)
 {
-	bool write = flags & STATE_WRITE;
+	bool write = flags & STATE_WRITE, must_upgrade;
 	int r;
 
 	if (write) {
@@ -791,10 +798,10 @@ int state_open(struct state *s, int flags)
 	}
 	if (r)
 		return r;
-	r = check_abi(s);
-	if (r == 0 && write)
+	r = check_abi(s, &must_upgrade);
+	if (r == 0 && !must_upgrade && write)
 		refresh_chain(s);
-	if (r != 1)
+	if (r || !must_upgrade)
 		return r;
 	if (!write)
 		return fail(EXIT_NOT_LOADED, "the program pinned under %s is from an older mptcpify: "
@@ -815,14 +822,28 @@ static int upgrade(struct state *s)
 
 	if (!link_uses_map(s->link_fd, s->map_fd[MAP_CONFIG])) {
 		/* An upgrade was killed after pinning new maps: the attached
-		 * program's maps hold the rules. Pin those again and start over. */
+		 * programs' maps hold the rules. Pin those again, over the new
+		 * ones, and start over. A map no old program holds any more
+		 * stays as pinned: after the old cgroup trackers were detached
+		 * (load_and_pin), their path rules live on only in the new
+		 * cgroup_paths, filled by the killed upgrade. That is read as
+		 * the old layout, which holds for the maps only trackers or
+		 * socket option programs use (cgroup_paths and cgroup_globs
+		 * since ABI 3, the audit maps since ABI 5): a change of their
+		 * layout must be told apart here. */
 		for (int i = 0; i < MAP__COUNT; i++) {
+			char tmp[PATH_MAX], name[64];
+
 			closep(&s->map_fd[i]);
-			s->map_fd[i] = -1;
 			pin_path(p, sizeof(p), state_map_names[i]);
-			unlink(p);
-			if (repin_map_from_link(s->link_fd, i, p) == 0)
-				s->map_fd[i] = bpf_obj_get(p);
+			/* No dot: bpffs refuses names with one. */
+			snprintf(name, sizeof(name), "%s_old", state_map_names[i]);
+			pin_path(tmp, sizeof(tmp), name);
+			unlink(tmp);
+			if (repin_map_from_link(s->link_fd, i, tmp) == 0 &&
+			    rename(tmp, p) < 0)
+				unlink(tmp);
+			s->map_fd[i] = bpf_obj_get(p);
 		}
 		if (s->map_fd[MAP_CONFIG] < 0) {
 			r = fail(EXIT_INTERNAL, "the program pinned under %s has no config map: run "
