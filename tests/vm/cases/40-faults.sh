@@ -205,16 +205,6 @@ test_upgrade_killed_at_each_step() {
 	done
 }
 
-# timeout: 240
-test_upgrade_killed_at_each_step() { upgrade_killed_at_each_step 2; }
-# With a path rule, whose map only the cgroup trackers use (and backstops,
-# where the kernel preempts).
-# timeout: 240
-test_upgrade_from_abi4_killed_at_each_step() { upgrade_killed_at_each_step 4; }
-# From the ABI that shipped last, with an audit rule too.
-# timeout: 240
-test_upgrade_from_abi5_killed_at_each_step() { upgrade_killed_at_each_step 5; }
-
 # Each reader of events (the daemon, every monitor) has a ring buffer of
 # its own: all of them see every socket. A reader killed with -9 leaves
 # its slot, which the next reader takes.
