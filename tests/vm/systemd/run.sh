@@ -293,12 +293,13 @@ for r in "${results[@]}"; do
 	case $r in
 	DIAG\ *) note "  ${r#DIAG }"; continue ;;
 	esac
+	# Not $name: that names this boot's files and its line below.
 	status=${r%% *}; rest=${r#* }
-	name=${rest%% *}; why=${rest#"$name"}; why=${why# }
+	test_name=${rest%% *}; why=${rest#"$test_name"}; why=${why# }
 	case $status in
-	PASS) tap_ok "$series $name" ;;
-	SKIP) tap_skip "$series $name" "$why" ;;
-	*) tap_notok "$series $name${why:+: $why}" ;;
+	PASS) tap_ok "$series $test_name" ;;
+	SKIP) tap_skip "$series $test_name" "$why" ;;
+	*) tap_notok "$series $test_name${why:+: $why}" ;;
 	esac
 done
 if [ -n "$suite_done" ]; then
