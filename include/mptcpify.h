@@ -7,13 +7,14 @@
 
 #include <linux/types.h>
 
-/* ABI 6 (issue 21, and deny): config is read by the hook as a global (pad
- * became chain_ends; hot and verdict_tag are new), comm_rules/comm_exclude
- * values are {slot, flags} with the hits in name_hits, name_filter is one
- * 32 KiB value, stats hold one block per program copy, event_mask is new;
- * the maps of deny/exclude are new. Each change is marked "ABI 6" below;
- * the socket option maps (compat.bpf.c) came with ABI 5. */
-#define MPTCPIFY_ABI 6
+/* ABI 7 (issue 21): config is read by the hook as a global (pad became
+ * chain_ends; hot and verdict_tag are new), comm_rules/comm_exclude/
+ * comm_deny values are {slot, flags} with the hits in name_hits,
+ * name_filter is one 32 KiB value of another hash, stats hold one block per
+ * program copy, event_mask and rule_hits are new. Each change is marked
+ * "ABI 7" below; the maps of deny/exclude came with ABI 6 (shipped before
+ * this layout), the socket option maps (compat.bpf.c) with ABI 5. */
+#define MPTCPIFY_ABI 7
 
 /* The kernel keeps 15 bytes of a task's name plus the NUL (TASK_COMM_LEN). */
 #define MPTCPIFY_COMM_LEN 16
@@ -95,19 +96,19 @@ struct mptcpify_config {
 	__u32 n_veto;         /* deny/exclude cgroup paths plus their live ids */
 	__u32 veto_levels;    /* bit N: a deny/exclude cgroup rule at depth N */
 	__u32 veto_flags;     /* MPTCPIFY_VETO_F_* */
-	/* ABI 6: 1 when the hook ends the chain of fmod_ret programs
+	/* ABI 7: 1 when the hook ends the chain of fmod_ret programs
 	 * for the sockets it declines, by returning what the kernel itself
 	 * would (bpf/mptcpify.bpf.c, kernel_choice()); 0 when it returns 0 for
 	 * them, so that other programs on the hook still run. User space sets
 	 * it after attaching, when no other tool's program is attached to
 	 * update_socket_protocol (state.c). */
 	__u32 chain_ends;
-	/* ABI 6: what the hook reads on every socket(), derived from the
+	/* ABI 7: what the hook reads on every socket(), derived from the
 	 * fields above by user space (mptcpify_config_derive()), so that one
 	 * load and one bit test replace a load and a test per field. */
 	__u32 hot;            /* MPTCPIFY_HOT_* */
 	__u32 pad;
-	/* ABI 6: mptcpify_verdict_tag(generation), stored with one 8-byte write
+	/* ABI 7: mptcpify_verdict_tag(generation), stored with one 8-byte write
 	 * (never torn): the hook ORs a cgroup id into it to get the word of a
 	 * cached "not selected" verdict. */
 	__u64 verdict_tag;
@@ -152,7 +153,7 @@ static inline void mptcpify_config_derive(struct mptcpify_config *c)
 
 /* Map "name_filter": MPTCPIFY_NAME_FILTER_WORDS 64-bit words, bit
  * mptcpify_name_hash(name) set for the name of every comm rule and exclude.
- * ABI 6: one array entry holding all the words (the hook reads it as a
+ * ABI 7: one array entry holding all the words (the hook reads it as a
  * global); before, one entry per word.
  * A clear bit tells the hook that no name rule can match, without hashing
  * into the rule maps; user space rebuilds it after each change of those. */
@@ -180,11 +181,11 @@ static inline __u32 mptcpify_name_hash(__u64 w0, __u64 w1)
 }
 
 /* Map "comm_rules" / "comm_exclude": key is the comm, NUL padded to 16 bytes.
- * ABI 6: the value is a struct mptcpify_name_rule, in a plain hash; the
+ * ABI 7: the value is a struct mptcpify_name_rule, in a plain hash; the
  * rule's hits are counted in slot `slot` of map "name_hits", a per-CPU array
  * of MPTCPIFY_NAME_SLOTS __u64 (summed by user space). User space gives
  * every name rule and exclude a slot no other one holds, and zeroes it
- * before the rule goes in. Up to ABI 5 the value was a per-CPU
+ * before the rule goes in. Up to ABI 6 the value was a per-CPU
  * struct mptcpify_rule holding the hits itself (upgrade.c reads it). */
 struct mptcpify_name_rule {
 	__u32 slot;
@@ -236,10 +237,10 @@ struct mptcpify_glob_dir {
 /* Map "retired_hits": array indexed by rule number; the hits of cgroups
  * removed since, added by the rmdir() program. */
 
-/* Map "rule_hits" (ABI 6): per-CPU array indexed by rule number, the hits
+/* Map "rule_hits" (ABI 7): per-CPU array indexed by rule number, the hits
  * of path rules and patterns; user space zeroes a number's slot when a new
  * rule takes it. Only cgroups selected by id (number 0: run,
- * --own-cgroup) count in their cgroup_rules value; up to ABI 5 every
+ * --own-cgroup) count in their cgroup_rules value; up to ABI 6 every
  * cgroup did (those hits are kept there on upgrade, and in retired_hits). */
 
 /* The rule comes from the configuration file: a reload of the file may
@@ -254,12 +255,12 @@ struct mptcpify_glob_dir {
  * its own, although those maps never hold MPTCPIFY_RULE_CONTAINER. */
 #define MPTCPIFY_RULE_DENY 0x4
 
-/* Map "stats" (ABI 6): a per-CPU array indexed by the program copy that
+/* Map "stats" (ABI 7): a per-CPU array indexed by the program copy that
  * counts (MPTCPIFY_COPY_*), each value a struct mptcpify_stats, one counter
  * per enum mptcpify_stat. The kernel never runs a tracing program twice at
  * once on a CPU (its recursion guard), so each copy counts with plain
  * additions into a block of its own; user space adds the blocks up. Up to
- * ABI 5: a per-CPU array indexed by the stat, one __u64 each, counted with
+ * ABI 6: a per-CPU array indexed by the stat, one __u64 each, counted with
  * atomic additions. */
 enum mptcpify_stat {
 	MPTCPIFY_STAT_SEEN,          /* hook calls with an AF_INET/6 TCP stream socket */
@@ -301,7 +302,7 @@ struct mptcpify_stats {
 	struct mptcpify_memo memo;
 };
 
-/* Map "event_mask" (ABI 6): one __u32, bit N set while slot N of "events"
+/* Map "event_mask" (ABI 7): one __u32, bit N set while slot N of "events"
  * may hold a reader's ring, so that the hook checks one word instead of
  * every slot. Readers change it under the pin directory's lock
  * (event_readers.c). */

@@ -70,7 +70,7 @@ int name_filter_scan(int filter_fd, int comm_fd, int exclude_fd, int deny_fd, __
 		r = map_walk_keys(deny_fd, MPTCPIFY_COMM_LEN, set_name_bit, words, n_deny);
 	if (r || filter_fd < 0)
 		return r;
-	/* One write for the whole bitmap (ABI 6: a single value). Bits of
+	/* One write for the whole bitmap (ABI 7: a single value). Bits of
 	 * names still present are set in the old value and in the new one
 	 * alike, so however the copy is seen half done, no name rule is
 	 * missed while it is rewritten. */

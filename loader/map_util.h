@@ -29,7 +29,7 @@ int name_filter_scan(int filter_fd, int comm_fd, int exclude_fd, int deny_fd, __
 int name_filter_write(int filter_fd, int comm_fd, int exclude_fd, int deny_fd);
 
 /* Stores a new generation, and the verdict tag made from it with one 8-byte
- * write, into the config map (mapped: ABI 6's config map is mmapable), so
+ * write, into the config map (mapped: ABI 7's config map is mmapable), so
  * that the hook never reads a tag half written. 0 or -errno. */
 int config_publish(int config_fd, __u32 generation);
 

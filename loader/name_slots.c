@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Slots of map name_hits (ABI 6): every comm rule and exclude counts its hits
+/* Slots of map name_hits (ABI 7): every comm rule and exclude counts its hits
  * in a slot of its own, named in its value. Which slots are taken is read
  * from the two name maps the first time a writer needs a slot, and kept
  * while the writer holds the pin directory's lock. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The slots of map name_hits that comm rules, excludes and deny names count
  * their hits
- * in (ABI 6; include/mptcpify.h, struct mptcpify_name_rule). Works on map
+ * in (ABI 7; include/mptcpify.h, struct mptcpify_name_rule). Works on map
  * fds; which slots are taken is read from the name maps once and kept in a
  * struct name_slots while the caller holds the pin directory's lock (a
  * writer's state, state.h). */

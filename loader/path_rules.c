@@ -80,7 +80,7 @@ static bool name_matches(const struct path_rule *pr, const char *name)
 	       strcmp(name + n - sl, pr->suffix) == 0;
 }
 
-/* ABI 6: the hook counts a numbered rule's hits in rule_hits. */
+/* ABI 7: the hook counts a numbered rule's hits in rule_hits. */
 static int zero_rule_hits(struct state *s, uint32_t number)
 {
 	_cleanup_free_ __u64 *zero = calloc(map_ncpus(), sizeof(__u64));

@@ -49,12 +49,12 @@ typedef int (*path_rule_visit_fn)(const struct path_rule *pr, uint32_t number, u
 int path_rules_foreach(struct state *s, path_rule_visit_fn fn, void *userdata);
 
 /* A rule number no path rule, pattern, deny or exclude path uses, its
- * retired hits (and, ABI 6, its rule_hits) set to 0. 0, -E2BIG when all
+ * retired hits (and, ABI 7, its rule_hits) set to 0. 0, -E2BIG when all
  * are taken, or -errno. */
 int path_rule_new_number(struct state *s, uint32_t *ret);
 
 /* The hits of rule number that its live cgroup ids do not hold: those of
- * cgroups removed since, and (ABI 6) all the hook counted by number. */
+ * cgroups removed since, and (ABI 7) all the hook counted by number. */
 uint64_t path_rule_retired_hits(struct state *s, uint32_t number);
 
 /* What the live ids of cgroup_rules add up to, per rule number: how many

@@ -28,9 +28,9 @@ enum state_map {
 	MAP_VETO_PATHS,
 	MAP_VETOES,
 	MAP_AUTO_EXCLUDE,
-	MAP_NAME_HITS,            /* ABI 6 */
-	MAP_EVENT_MASK,           /* ABI 6 */
-	MAP_RULE_HITS,            /* ABI 6 */
+	MAP_NAME_HITS,            /* ABI 7 */
+	MAP_EVENT_MASK,           /* ABI 7 */
+	MAP_RULE_HITS,            /* ABI 7 */
 	MAP__COUNT,
 };
 

@@ -57,7 +57,7 @@ const char *const state_map_names[MAP__COUNT] = {
 
 /* A map's name in the BPF object and in the kernel, where it is not its pin
  * name: the globals the hook reads directly are each a data section of
- * their own (ABI 6; bpf/mptcpify.bpf.c, "Maps"). */
+ * their own (ABI 7; bpf/mptcpify.bpf.c, "Maps"). */
 static const char *obj_map_name(int i)
 {
 	switch (i) {
@@ -829,8 +829,8 @@ static int upgrade(struct state *s)
 		 * cgroup_paths, filled by the killed upgrade. That is read as
 		 * the old layout, which holds for the maps only trackers or
 		 * socket option programs use (cgroup_paths and cgroup_globs
-		 * since ABI 3, the audit maps since ABI 5): a change of their
-		 * layout must be told apart here. */
+		 * since ABI 3, the audit maps since ABI 5, veto_paths since
+		 * ABI 6): a change of their layout must be told apart here. */
 		for (int i = 0; i < MAP__COUNT; i++) {
 			char tmp[PATH_MAX], name[64];
 

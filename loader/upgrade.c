@@ -11,15 +11,20 @@
  * keeps its layout.
  * ABI 4 -> 5: the maps of the socket option programs are new (audit rules,
  * refusals seen); every other map keeps its layout.
- * ABI 5 -> 6: comm_rules and comm_exclude hold {slot, flags} with the hits
- * in name_hits (a slot each, given out here in order); stats hold one block
- * per program copy (the old counts go to the primary's); config gains its
- * derived fields and the deny and exclude ones; name_filter is one value;
- * event_mask is new (readers register again); compat_stats and
- * retired_hits grow; comm_deny, veto_paths, cgroup_vetoes and auto_exclude
- * are new (empty: ABI 5 had no such rules). The audit rules (audit_config,
- * audit_comms, audit_cgroups) and the refusals seen (sockopt_refused) keep
- * their layout and are carried, as are the counters both layouts have.
+ * ABI 5 -> 6: config gains the deny and exclude fields; retired_hits grows
+ * (their rules take numbers too); comm_deny, veto_paths, cgroup_vetoes and
+ * auto_exclude are new. The audit rules (audit_config, audit_comms,
+ * audit_cgroups) and the refusals seen (sockopt_refused) keep their layout
+ * and are carried.
+ * ABI 6 -> 7: comm_rules, comm_exclude and comm_deny hold {slot, flags}
+ * with the hits in name_hits (a slot each, given out here in order); stats
+ * hold one block per program copy (the old counts go to the primary's);
+ * config gains its derived fields and chain_ends (0 until the new hook is
+ * attached); name_filter is one value, of another hash; event_mask and
+ * rule_hits are new (readers register again; path rules' old hits stay in
+ * their live ids' values and in retired_hits). veto_paths, cgroup_vetoes
+ * and auto_exclude keep their layout and are carried with the deny and
+ * exclude counts of config.
  * Each older layout is read as it was. */
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +105,7 @@ static int convert_abi2_cgroup(const void *old, void *new)
 	return 0;
 }
 
-/* ABI 2 to 5: a name rule's per-CPU {hits, flags}, into {slot, flags} (the
+/* ABI 2 to 6: a name rule's per-CPU {hits, flags}, into {slot, flags} (the
  * slot is given at restore) and its hits. */
 static int convert_old_name(const void *old, void *new)
 {
@@ -113,7 +118,7 @@ static int convert_old_name(const void *old, void *new)
 	return 0;
 }
 
-/* ABI 6's name rules: the hits are in name_hits. */
+/* ABI 7's name rules: the hits are in name_hits. */
 static int read_name_hits(int hits_fd, struct migrated_entry *e, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -132,7 +137,12 @@ static int read_names(const int map_fd[MAP__COUNT], unsigned abi, enum state_map
 	size_t pc_rule = map_ncpus() * sizeof(struct mptcpify_rule);
 	int r;
 
-	if (abi < 6)
+	if (map_fd[map] < 0) {
+		*e = NULL;
+		*n = 0;
+		return 0;
+	}
+	if (abi < 7)
 		return read_hash(map_fd[map], MPTCPIFY_COMM_LEN, pc_rule, sizeof(struct migrated_name),
 				 convert_old_name, e, n);
 	r = read_hash(map_fd[map], MPTCPIFY_COMM_LEN, sizeof(struct mptcpify_name_rule),
@@ -140,8 +150,8 @@ static int read_names(const int map_fd[MAP__COUNT], unsigned abi, enum state_map
 	return r ? r : read_name_hits(map_fd[MAP_NAME_HITS], *e, *n);
 }
 
-/* The counters, as stats[stat * CPUs + cpu]: up to ABI 5 one per-CPU
- * __u64 per stat, from ABI 6 one block per program copy (added up; the
+/* The counters, as stats[stat * CPUs + cpu]: up to ABI 6 one per-CPU
+ * __u64 per stat, from ABI 7 one block per program copy (added up; the
  * primary's memo is left behind). */
 static void read_stats(const int map_fd[MAP__COUNT], unsigned abi, struct migrated *m)
 {
@@ -151,14 +161,14 @@ static void read_stats(const int map_fd[MAP__COUNT], unsigned abi, struct migrat
 
 	if (bpf_obj_get_info_by_fd(map_fd[MAP_STATS], &mi, &len) < 0)
 		return;
-	if (abi < 6 && mi.value_size == 8) {
+	if (abi < 7 && mi.value_size == 8) {
 		m->n_stats = mi.max_entries < MPTCPIFY_STAT_MAX ? mi.max_entries : MPTCPIFY_STAT_MAX;
 		m->stats = calloc((size_t)m->n_stats * ncpus, sizeof(__u64));
 		for (__u32 i = 0; m->stats && i < m->n_stats; i++)
 			bpf_map_lookup_elem(map_fd[MAP_STATS], &i, m->stats + (size_t)i * ncpus);
 		return;
 	}
-	if (abi >= 6 && mi.value_size == sizeof(struct mptcpify_stats)) {
+	if (abi >= 7 && mi.value_size == sizeof(struct mptcpify_stats)) {
 		_cleanup_free_ struct mptcpify_stats *v = calloc(ncpus, sizeof(*v));
 
 		m->n_stats = MPTCPIFY_STAT_MAX;
@@ -204,6 +214,31 @@ static int read_compat(const int map_fd[MAP__COUNT], struct migrated *m)
 	return r;
 }
 
+/* ABI 6's deny and exclude rules and compat = exclude's entries: only the
+ * deny names changed layout (read_names). */
+static int read_vetoes(const int map_fd[MAP__COUNT], const struct mptcpify_config *cfg,
+		       struct migrated *m)
+{
+	int r = read_names(map_fd, m->abi, MAP_DENY, &m->deny, &m->n_deny);
+
+	if (!r && map_fd[MAP_VETO_PATHS] >= 0)
+		r = read_hash(map_fd[MAP_VETO_PATHS], MPTCPIFY_CGROUP_PATH_LEN,
+			      sizeof(struct mptcpify_path_rule), sizeof(struct mptcpify_path_rule),
+			      NULL, &m->veto_paths, &m->n_veto_paths);
+	if (!r && map_fd[MAP_VETOES] >= 0)
+		r = read_hash(map_fd[MAP_VETOES], sizeof(__u64), sizeof(struct mptcpify_cgroup_rule),
+			      sizeof(struct mptcpify_cgroup_rule), NULL, &m->vetoes, &m->n_vetoes);
+	if (!r && map_fd[MAP_AUTO_EXCLUDE] >= 0)
+		r = read_hash(map_fd[MAP_AUTO_EXCLUDE], sizeof(struct mptcpify_auto_key),
+			      sizeof(struct mptcpify_auto_exclude),
+			      sizeof(struct mptcpify_auto_exclude), NULL, &m->auto_exclude,
+			      &m->n_auto_exclude);
+	m->n_veto = cfg->n_veto;
+	m->veto_levels = cfg->veto_levels;
+	m->veto_flags = cfg->veto_flags;
+	return r;
+}
+
 int migrated_read(const int map_fd[MAP__COUNT], struct migrated *m)
 {
 	struct mptcpify_config cfg = {};
@@ -235,6 +270,8 @@ int migrated_read(const int map_fd[MAP__COUNT], struct migrated *m)
 			      NULL, &m->globs, &m->n_globs);
 	if (!r && m->abi >= 5)
 		r = read_compat(map_fd, m);
+	if (!r && m->abi >= 6)
+		r = read_vetoes(map_fd, &cfg, m);
 	if (r)
 		return fail(EXIT_INTERNAL, "cannot read the pinned rules to upgrade them: %s",
 			    strerror(-r));
@@ -304,7 +341,16 @@ int migrated_restore(const struct migrated *m, struct mptcpify_bpf *skel)
 		r = write_names(bpf_map__fd(skel->maps.comm_exclude), hits_fd, m->exclude,
 				m->n_exclude, &slot);
 	if (!r)
+		r = write_names(bpf_map__fd(skel->maps.comm_deny), hits_fd, m->deny, m->n_deny, &slot);
+	if (!r)
 		r = write_all(bpf_map__fd(skel->maps.cgroup_rules), m->cgroup, m->n_cgroup);
+	if (!r)
+		r = write_all(bpf_map__fd(skel->maps.veto_paths), m->veto_paths, m->n_veto_paths);
+	if (!r)
+		r = write_all(bpf_map__fd(skel->maps.cgroup_vetoes), m->vetoes, m->n_vetoes);
+	if (!r)
+		r = write_all(bpf_map__fd(skel->maps.auto_exclude), m->auto_exclude,
+			      m->n_auto_exclude);
 	if (!r)
 		r = write_all(bpf_map__fd(skel->maps.cgroup_paths), m->paths, m->n_paths);
 	if (!r)
@@ -357,6 +403,10 @@ int migrated_restore(const struct migrated *m, struct mptcpify_bpf *skel)
 		cfg.n_exclude = m->n_exclude;
 		cfg.n_cgroup = m->n_cgroup + m->n_paths + n_globs;
 		cfg.levels = ~0u;  /* every depth, until the next recount knows better */
+		cfg.n_deny = m->n_deny;
+		cfg.n_veto = m->n_veto;
+		cfg.veto_levels = m->veto_levels;
+		cfg.veto_flags = m->veto_flags;
 		mptcpify_config_derive(&cfg);
 		if (bpf_map_update_elem(cfg_fd, &zero, &cfg, 0) < 0)
 			r = -errno;
@@ -384,6 +434,10 @@ void migrated_free(struct migrated *m)
 	free_entries(m->audit_comms, m->n_audit_comms);
 	free_entries(m->audit_cgroups, m->n_audit_cgroups);
 	free_entries(m->refused, m->n_refused);
+	free_entries(m->deny, m->n_deny);
+	free_entries(m->veto_paths, m->n_veto_paths);
+	free_entries(m->vetoes, m->n_vetoes);
+	free_entries(m->auto_exclude, m->n_auto_exclude);
 	free(m->compat_stats);
 	free(m->retired);
 	free(m->stats);

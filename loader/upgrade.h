@@ -36,6 +36,11 @@ struct migrated {
 	struct migrated_entry *audit_comms, *audit_cgroups, *refused;
 	size_t n_audit_comms, n_audit_cgroups, n_refused;
 	__u64 *compat_stats;       /* MPTCPIFY_COMPAT_STAT_MAX, or NULL */
+	/* ABI 6 on: deny names, deny and exclude cgroup paths and their live
+	 * ids, compat = exclude's entries, and their config fields. */
+	struct migrated_entry *deny, *veto_paths, *vetoes, *auto_exclude;
+	size_t n_deny, n_veto_paths, n_vetoes, n_auto_exclude;
+	__u32 n_veto, veto_levels, veto_flags;
 	__u64 *retired;            /* MPTCPIFY_MAX_RULE_NUMBER + 1, or NULL */
 	__u64 *stats;              /* [stat * CPUs + cpu], or NULL */
 	unsigned n_stats;

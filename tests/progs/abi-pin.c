@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* abi3-pin / abi4-pin / abi5-pin PIN_ROOT RULE...: pins the programs of
- * MPTCPIFY_ABI 3, 4 or 5 (tests/progs/abiN, that version's own BPF source)
+/* abi3-pin ... abi6-pin PIN_ROOT RULE...: pins the programs of
+ * MPTCPIFY_ABI 3, 4, 5 or 6 (tests/progs/abiN, that version's own BPF source)
  * and their maps
  * under PIN_ROOT as that version did: maps by name, config.abi = N, the
  * cgroup trackers as link_cgroup_mkdir/rmdir, backstop copies as
@@ -13,9 +13,13 @@
  * RULE: comm=NAME, exclude=NAME or cgroup=PATH (an absolute path under
  * /sys/fs/cgroup, made a path rule selecting that cgroup), each with
  * ":saved" for a rule of the configuration file; from ABI 5 also
- * audit=NAME (an audit rule by name, flags as comm rules). */
+ * audit=NAME (an audit rule by name, flags as comm rules); from ABI 6
+ * deny=NAME (a deny name), denycg=PATH and exclcg=PATH (deny and exclude
+ * cgroup rules, with the cgroup's live id, as that version's veto_rules.c
+ * added them). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +44,13 @@ typedef struct mptcpify_abi4_bpf skel_t;
 typedef struct mptcpify_abi5_bpf skel_t;
 #define skel_open mptcpify_abi5_bpf__open
 #define skel_load mptcpify_abi5_bpf__load
+#elif ABI == 6
+#include "mptcpify-abi6.skel.h"
+typedef struct mptcpify_abi6_bpf skel_t;
+#define skel_open mptcpify_abi6_bpf__open
+#define skel_load mptcpify_abi6_bpf__load
 #else
-#error "ABI must be 3, 4 or 5"
+#error "ABI must be 3, 4, 5 or 6"
 #endif
 _Static_assert(MPTCPIFY_ABI == ABI, "tests/progs/abiN/mptcpify.h is that ABI's");
 
@@ -56,6 +65,9 @@ static const char *const map_names[] = {
 #if ABI >= 5
 	"sockopt_refused", "sockopt_audit", "audit_config", "audit_comms", "audit_cgroups",
 	"compat_stats",
+#endif
+#if ABI >= 6
+	"comm_deny", "veto_paths", "cgroup_vetoes", "auto_exclude",
 #endif
 };
 
@@ -144,6 +156,43 @@ int main(int argc, char **argv)
 		if (saved)
 			*saved = '\0';
 		*v++ = '\0';
+#if ABI >= 6
+		if (strcmp(argv[i], "denycg") == 0 || strcmp(argv[i], "exclcg") == 0) {
+			bool deny = argv[i][0] == 'd';
+			struct { struct file_handle fh; __u64 id; } h = { .fh.handle_bytes = 8 };
+			unsigned rflags = flags | (deny ? MPTCPIFY_RULE_DENY : 0);
+			struct mptcpify_path_rule pr = { .number = ++number, .flags = rflags };
+			struct mptcpify_cgroup_rule cr = { .flags = rflags, .number = number };
+			char key[MPTCPIFY_CGROUP_PATH_LEN] = "";
+			const char *rel = v + strlen(CGROUP2_ROOT);
+			unsigned depth = 0;
+			int mnt;
+
+			if (strncmp(v, CGROUP2_ROOT "/", strlen(CGROUP2_ROOT) + 1) != 0 ||
+			    name_to_handle_at(AT_FDCWD, v, &h.fh, &mnt, 0) < 0)
+				return die(v);
+			/* The path, and the rule's kind in the key's last byte. */
+			strncpy(key, rel, MPTCPIFY_CGROUP_PATH_MAX);
+			key[MPTCPIFY_CGROUP_PATH_LEN - 1] = deny ? MPTCPIFY_VETO_DENY : MPTCPIFY_VETO_EXCLUDE;
+			for (const char *c = rel; *c; c++)
+				depth += *c == '/';
+			if (bpf_map_update_elem(bpf_map__fd(skel->maps.veto_paths), key, &pr, 0) < 0 ||
+			    bpf_map_update_elem(bpf_map__fd(skel->maps.cgroup_vetoes), &h.id, &cr, 0) < 0)
+				return die("deny or exclude cgroup rule");
+			cfg.n_veto += 2;  /* the path and its live id */
+			cfg.veto_levels |= 1u << depth;
+			if (deny)
+				cfg.veto_flags |= MPTCPIFY_VETO_F_DENY_CGROUP;
+			continue;
+		}
+		if (strcmp(argv[i], "deny") == 0) {
+			if (add_name(bpf_map__fd(skel->maps.comm_deny), v, flags) < 0)
+				return die("deny rule");
+			cfg.n_deny++;
+			set_name_bit(words, v);
+			continue;
+		}
+#endif
 		if (strcmp(argv[i], "cgroup") == 0) {
 			struct { struct file_handle fh; __u64 id; } h = { .fh.handle_bytes = 8 };
 			struct mptcpify_path_rule pr = { .number = ++number, .flags = flags };

@@ -28,7 +28,7 @@ int main(int argc, char **argv)
 	char path[4096], key[16];
 	unsigned long changes = 0;
 	double end, interval;
-	/* struct mptcpify_name_rule (ABI 6): the last slot of name_hits, which
+	/* struct mptcpify_name_rule (ABI 7): the last slot of name_hits, which
 	 * the CLI only gives out when every other is taken; no process has
 	 * these names, so nothing is ever counted there. */
 	struct mptcpify_name_rule value = { .slot = MPTCPIFY_NAME_SLOTS - 1 };

@@ -1,8 +1,8 @@
-# Upgrade across a change of the pinned maps (MPTCPIFY_ABI 2, 3, 4, 5 -> 6):
+# Upgrade across a change of the pinned maps (MPTCPIFY_ABI 2 ... 6 -> 7):
 # the state of each version that shipped, pinned by its own BPF programs
-# (tests/progs/abi2-pin, abi3-pin, abi4-pin, abi5-pin), is replaced keeping
-# every rule and its hits; from ABI 5 also the audit rules and the refusals
-# seen.
+# (tests/progs/abi2-pin ... abi6-pin), is replaced keeping every rule and
+# its hits; from ABI 5 also the audit rules and the refusals seen, from
+# ABI 6 the deny and exclude rules with their hits.
 # boot: a (one of the groups CI boots side by side: tests/vm/meson.build)
 
 # expected_backstops: how many backstop copies this kernel gets (the storm
@@ -38,6 +38,13 @@ upgrade_from() {
 		>/etc/mptcpify/mptcpify.conf
 	# ABI 5 had audit rules (a runtime one here: only the pins hold it).
 	[ "$abi" -ge 5 ] && extra="audit=auditme comm=refuser"
+	# ABI 6 had deny and exclude rules: a deny name (selected too, so that
+	# it counts), a deny and an exclude cgroup under a selected one.
+	if [ "$abi" -ge 6 ]; then
+		mkdir -p /sys/fs/cgroup/testup/denied /sys/fs/cgroup/testup/excluded
+		extra="$extra comm=denyme deny=denyme denycg=/sys/fs/cgroup/testup/denied"
+		extra="$extra exclcg=/sys/fs/cgroup/testup/excluded"
+	fi
 	"$(prog abi$abi-pin)" /sys/fs/bpf/mptcpify comm=rtcomm comm=savedcomm:saved comm=nevermp:saved \
 		exclude=nevermp:saved cgroup=/sys/fs/cgroup/testup \
 		cgroup=/sys/fs/cgroup/testfilecg:saved $extra || fail "could not pin the ABI $abi state"
@@ -50,6 +57,14 @@ upgrade_from() {
 		assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testup)" "testup under the ABI $abi program"
 	done
 	assert_eq $TCP "$(proto_as nevermp -4)" "excluded nevermp under the ABI $abi program"
+	if [ "$abi" -ge 6 ]; then
+		# Hits: 2 denyme, 2 in denied, 1 in excluded.
+		for i in 1 2; do
+			assert_eq $TCP "$(proto_as denyme -4)" "denied denyme under the ABI $abi program"
+			assert_eq $TCP "$(proto_in /sys/fs/cgroup/testup/denied)" "denied cgroup under ABI $abi"
+		done
+		assert_eq $TCP "$(proto_in /sys/fs/cgroup/testup/excluded)" "excluded cgroup under ABI $abi"
+	fi
 	if [ "$abi" -ge 5 ]; then
 		# A refusal seen by ABI 5's detection, on a converted socket.
 		cp "$(prog sockopts)" /tmp/refuser
@@ -92,6 +107,22 @@ upgrade_from() {
 	assert_eq 4 "$(hits_of comm rtcomm)" "rtcomm's hits, counting on"
 	assert_eq 3 "$(hits_of cgroup /sys/fs/cgroup/testup)" "testup's hits, counting on"
 	assert_eq 2 "$(hits_of exclude nevermp)" "the exclude's hits, counting on"
+	if [ "$abi" -ge 6 ]; then
+		for i in 1 2 3; do
+			assert_eq $TCP "$(proto_as denyme -4)" "denied denyme after the upgrade"
+		done
+		assert_eq $TCP "$(proto_in /sys/fs/cgroup/testup/denied)" "denied cgroup after the upgrade"
+		assert_eq $TCP "$(proto_in /sys/fs/cgroup/testup/excluded)" "excluded cgroup after the upgrade"
+		mptcpify --json list | grep -q '"kind":"deny","comm":"denyme","hits":5,"saved":false' ||
+			fail "the deny name or its hits were lost: $(mptcpify --json list)"
+		mptcpify --json list | grep -q '"kind":"deny","cgroup":"/sys/fs/cgroup/testup/denied","live_cgroups":1,"hits":3,' ||
+			fail "the deny cgroup rule or its hits were lost: $(mptcpify --json list)"
+		mptcpify --json list | grep -q '"kind":"exclude","cgroup":"/sys/fs/cgroup/testup/excluded","live_cgroups":1,"hits":2' ||
+			fail "the exclude cgroup rule or its hits were lost: $(mptcpify --json list)"
+		# The mkdir() tracker still knows the deny path.
+		rmdir /sys/fs/cgroup/testup/denied && mkdir /sys/fs/cgroup/testup/denied
+		assert_eq $TCP "$(proto_in /sys/fs/cgroup/testup/denied)" "denied cgroup, re-created"
+	fi
 	if [ "$abi" -ge 5 ]; then
 		mptcpify --json list | grep -q '"kind":"audit","comm":"auditme","saved":false' ||
 			fail "the runtime audit rule was lost: $(mptcpify --json list)"
@@ -112,6 +143,7 @@ upgrade_from() {
 	expect_exit 0 mptcpify unload
 	assert_eq 0 "$(tracing_links)" "tracing links after unload"
 	assert_eq 0 "$(sockopt_links)" "socket option links after unload"
+	rmdir /sys/fs/cgroup/testup/denied /sys/fs/cgroup/testup/excluded 2>/dev/null
 	[ -e /sys/fs/bpf/mptcpify ] && fail "unload left pins: $(ls /sys/fs/bpf/mptcpify)"
 	rm -f /tmp/refuser /tmp/nevermp
 	return 0
@@ -127,4 +159,6 @@ test_upgrade_from_abi2_keeps_every_rule() { upgrade_from 2; }
 test_upgrade_from_abi3_keeps_every_rule_and_hit() { upgrade_from 3; }
 # once: a map layout conversion in user space
 test_upgrade_from_abi4_keeps_every_rule_and_hit() { upgrade_from 4; }
+# once: a map layout conversion in user space
 test_upgrade_from_abi5_keeps_every_rule_audit_and_refusal() { upgrade_from 5; }
+test_upgrade_from_abi6_keeps_every_rule_deny_and_exclude() { upgrade_from 6; }

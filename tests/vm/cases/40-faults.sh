@@ -168,10 +168,11 @@ test_fifty_daemon_restarts() {
 
 # An upgrade killed at each step: old link pinned and its maps not; new
 # maps pinned and filled, new programs attached but not pinned; everything
-# pinned. The next command finishes it, with every rule. From ABI 5, the
-# last that shipped: with a path rule (only the cgroup trackers use its map)
-# and an audit rule (only the socket option programs use its maps), which
-# the next command finds through those programs' pins. What upgrade() does
+# pinned. The next command finishes it, with every rule. From ABI 6, the
+# last that shipped: with a path rule and a deny cgroup rule (only the
+# cgroup trackers use their path maps), an audit rule (only the socket
+# option programs use its maps), which the next command finds through those
+# programs' pins, and a deny name (its map changed layout). What upgrade() does
 # at each step does not depend on the old layout (that is migrated_read's
 # job, proven from every ABI by 16-upgrade), so one old ABI is enough here.
 # timeout: 240
@@ -181,10 +182,11 @@ test_upgrade_killed_at_each_step() {
 	for point in upgrading loaded attached pinned; do
 		mptcpify unload >/dev/null 2>&1
 		rm -rf /etc/mptcpify
-		mkdir -p /sys/fs/cgroup/testkill
-		"$(prog abi5-pin)" /sys/fs/bpf/mptcpify comm=keepme comm=nevermp exclude=nevermp \
-			cgroup=/sys/fs/cgroup/testkill audit=auditme >/dev/null ||
-			fail "could not pin the ABI 5 state"
+		mkdir -p /sys/fs/cgroup/testkill/denied
+		"$(prog abi6-pin)" /sys/fs/bpf/mptcpify comm=keepme comm=nevermp exclude=nevermp \
+			cgroup=/sys/fs/cgroup/testkill audit=auditme comm=denyme deny=denyme \
+			denycg=/sys/fs/cgroup/testkill/denied >/dev/null ||
+			fail "could not pin the ABI 6 state"
 		MPTCPIFY_TEST_CRASH=$point mptcpify attach --runtime --comm added >/tmp/crash.log 2>&1
 		assert_eq 137 "$?" "attach killed at '$point' during the upgrade"
 		expect_exit 0 mptcpify attach --runtime --comm second
@@ -196,9 +198,15 @@ test_upgrade_killed_at_each_step() {
 		assert_eq $MPTCP "$(proto_as second -4)" "second after a kill at '$point'"
 		assert_eq $TCP "$(proto_as nevermp -4)" "excluded nevermp after a kill at '$point'"
 		assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testkill)" "path rule after a kill at '$point'"
-		rmdir /sys/fs/cgroup/testkill && mkdir /sys/fs/cgroup/testkill
+		assert_eq $TCP "$(proto_as denyme -4)" "deny name after a kill at '$point'"
+		assert_eq $TCP "$(proto_in /sys/fs/cgroup/testkill/denied)" \
+			"deny cgroup rule after a kill at '$point'"
+		rmdir /sys/fs/cgroup/testkill/denied /sys/fs/cgroup/testkill
+		mkdir -p /sys/fs/cgroup/testkill/denied
 		assert_eq $MPTCP "$(proto_in /sys/fs/cgroup/testkill)" \
 			"path rule's cgroup made again after a kill at '$point'"
+		assert_eq $TCP "$(proto_in /sys/fs/cgroup/testkill/denied)" \
+			"deny rule's cgroup made again after a kill at '$point'"
 		mptcpify --json list | grep -q '"kind":"audit","comm":"auditme"' ||
 			fail "the audit rule was lost after a kill at '$point': $(mptcpify --json list)"
 		assert_eq 3 "$(audit_links)" "audit links after a kill at '$point'"
