@@ -18,6 +18,7 @@
 #include "kernel_types.h"
 #include "shared_maps.h"
 
+#define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
 #define SOCK_STREAM 1
@@ -34,7 +35,7 @@ char LICENSE[] SEC("license") = "GPL";
  *
  * The hook's hot data are globals, each in a data section of its own: libbpf
  * makes each section a one-entry array map, and the program reads it with a
- * direct load instead of a map lookup (ABI 6). config and name_filter are
+ * direct load instead of a map lookup (ABI 7). config and name_filter are
  * pinned like the other maps (state.c), cgroup_verdicts is not. */
 
 /* Settings the CLI changes at run time; pinned as "config". */
@@ -248,26 +249,29 @@ static __always_inline int mptcp_enabled_here(struct task_struct *task)
  * registered for the family and type (inet_create(), inet6_create()), which
  * for AF_INET and AF_INET6 is TCP for SOCK_STREAM and UDP for SOCK_DGRAM,
  * both entries marked permanent, which nothing registered later can come
- * before. So for those, and for any non-zero protocol, we know what the
- * kernel will do, and returning it makes the same socket (SO_PROTOCOL alike)
+ * before. AF_UNIX takes protocol 0 or PF_UNIX alike and keeps neither
+ * (unix_create()). So for those, and for any non-zero protocol, we know what
+ * the kernel will do, and returning it makes the same socket (SO_PROTOCOL alike)
  * while ending the chain of fmod_ret programs: the trampoline stops at the
  * first non-zero return. Our backstop copies (below) then only run when the
  * primary was skipped, and a declined socket costs one program. Where the
  * answer is not known (protocol 0 of other families, raw sockets), 0.
- * What changes: LSMs and tracers after us see 6 or 17 where 0 was asked
+ * What changes: LSMs and tracers after us see 6, 17 or 1 where 0 was asked
  * (docs/hook-chain.md). */
-static __always_inline int decline(bool inet, int kind, int protocol)
+static __always_inline int decline(int family, bool inet, int kind, int protocol)
 {
 	/* Protocol 0 of another family or type: the kernel's default is not
 	 * ours to name; 0 whatever the chain (no load of the config). */
-	if (!protocol && !(inet && kind == SOCK_DGRAM))
+	if (!protocol && !(inet && kind == SOCK_DGRAM) && family != AF_UNIX)
 		return 0;
 	/* Else the kernel's own choice, unless another tool's program is
 	 * attached after ours in the chain (config.chain_ends, mirrored in
 	 * config.hot). A TCP socket never comes here (decline_tcp()). */
 	if (!(*(volatile __u32 *)&config.hot & MPTCPIFY_HOT_CHAIN))
 		return 0;
-	return protocol ? protocol : IPPROTO_UDP;
+	if (protocol)
+		return protocol;
+	return family == AF_UNIX ? AF_UNIX : IPPROTO_UDP;  /* PF_UNIX == AF_UNIX */
 }
 
 /* ---- Deciding cheaply.
@@ -800,7 +804,7 @@ static __always_inline int hook(unsigned long long *ctx, const __u32 copy)
 		if (protocol == IPPROTO_MPTCP && inet && kind == SOCK_STREAM &&
 		    (*(volatile __u32 *)&config.hot & MPTCPIFY_HOT_DENY) && deny_asked_mptcp(copy))
 			return IPPROTO_TCP;
-		return decline(inet, kind, protocol);
+		return decline(family, inet, kind, protocol);
 	}
 	st = bpf_map_lookup_elem(&stats, &copy_key[copy]);
 	task = bpf_get_current_task_btf();

@@ -39,8 +39,10 @@ MATRIX='-4 --proto 0|6
 -6 --proto mptcp|262
 -6 --type dgram --proto 0|17
 -6 --type raw --proto 58|58
---unix --proto 0|0
---unix --type dgram --proto 0|0'
+--unix --proto 0|1
+--unix --type dgram --proto 0|1
+--unix --type seqpacket --proto 0|1
+--unix --type raw --proto 0|1'
 PER=20   # sockets per request: enough that one stray run would show
 
 # probe_matrix OUT: every request's sockets, as the kernel made them (or
