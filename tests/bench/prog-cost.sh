@@ -13,7 +13,8 @@
 #     --qemu-arg -icount --qemu-arg shift=0,sleep=off --qemu-arg -smp --qemu-arg 1
 # Knobs: PROGCOST_ITERS (socket()+close() per run), PROGCOST_REPS (runs per
 # row, the median is shown), PROGCOST_COMM_RULES, PROGCOST_SIBLINGS (cgroup
-# rules per level). Exit status 1 when a row got
+# rules per level), PROGCOST_SETTLE (seconds before each run, 1; the test
+# that only checks the script works sets 0). Exit status 1 when a row got
 # the wrong protocol or no statistics.
 N=${PROGCOST_ITERS:-5000} REPS=${PROGCOST_REPS:-3}
 NCOMM=${PROGCOST_COMM_RULES:-10000} NSIB=${PROGCOST_SIBLINGS:-100}
@@ -37,7 +38,7 @@ once() {
 	want=$1 dir=$2; shift 2
 	# Work the kernel defers after an attach (freeing, grace periods) would
 	# land in the first run after it: let it run, and warm the path up.
-	sleep 1
+	sleep "${PROGCOST_SETTLE:-1}"
 	in_cg "$dir" $P/sockloop --iters 500 --reps 1 "$@" >/dev/null
 	prog_stats >/tmp/pc.before
 	proto=$(in_cg "$dir" $P/sockloop --iters "$N" --reps 1 "$@" | sed -n 's/^protocol=//p' | head -n 1)
